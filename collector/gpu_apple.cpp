@@ -1,0 +1,7 @@
+// Placeholder until its issue lands.
+#include "collector/registry.hpp"
+#include "collector/unsupported.hpp"
+
+namespace boxmon::collector {
+std::unique_ptr<Collector> make_gpu_apple_collector(const Config&) { return make_unsupported("gpu_apple"); }
+}  // namespace boxmon::collector

@@ -1,0 +1,2 @@
+// Placeholder until the alerting issue: the libcurl wrapper lives here.
+namespace boxmon::net {}
