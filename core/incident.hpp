@@ -102,3 +102,16 @@ public:
 };
 
 }  // namespace boxmon
+
+namespace boxmon {
+
+// The persisted state of one (rule, series) pair. The rule engine (rules/) owns the meaning of
+// `state` (JSON); the store keeps it opaque.
+struct RuleStateRecord {
+    std::string rule;
+    std::string series;  // SeriesKey::to_string()
+    std::string state;   // JSON written and read by rules/
+    WallTime updated{};
+};
+
+}  // namespace boxmon

@@ -1,0 +1,83 @@
+#pragma once
+// alerting/: what the agent uses. Preparer turns a notification into outbox items (one per
+// channel, log tails captured at that moment); Dispatcher sends due outbox rows through the
+// channels with retries, backoff and a dead state that is loud; send_test backs `alert test`.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/incident.hpp"
+#include "core/outbox.hpp"
+#include "core/result.hpp"
+
+namespace boxmon::alerting {
+
+class Preparer {
+public:
+    // Fails (kind config) when a configured redaction pattern does not compile.
+    static Result<Preparer> create(const Config& config);
+    ~Preparer();
+    Preparer(Preparer&&) noexcept;
+    Preparer& operator=(Preparer&&) noexcept;
+
+    // The channels `n` goes to: the rule's own, else [alerting] default_channels, else every
+    // configured channel, else the built-in "log" channel.
+    std::vector<std::string> channels_for(const Notification& n) const;
+    // Fills n.channels and n.tails (the configured logs, read now, redacted) and returns one
+    // outbox item per channel, payload = the notification as JSON.
+    std::vector<OutboxItem> prepare(Notification& n, WallTime now);
+
+    class Impl;
+
+private:
+    explicit Preparer(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+struct DispatchSummary {
+    int delivered = 0;
+    int retried = 0;
+    int dead = 0;
+    int still_pending = 0;  // due rows left when the budget ran out
+};
+
+class Dispatcher {
+public:
+    // `store` must outlive the dispatcher; in the daemon it is the dispatcher's own connection.
+    Dispatcher(const Config& config, OutboxStore& store, const Clock& clock);
+    ~Dispatcher();  // stops workers (as stop() with a short grace)
+
+    // Daemon mode: background workers send due rows as they come due; one stalled receiver
+    // never delays another channel.
+    void start();
+    // New rows were committed: look now rather than at the next scheduled attempt.
+    void wake();
+    // Stops the workers; attempts still in flight after `grace` are abandoned, their rows stay
+    // pending and the attempt is not charged.
+    void stop(std::chrono::milliseconds grace);
+
+    // One-shot mode: sends due rows until none are due or `budget` is spent.
+    DispatchSummary run_for(std::chrono::milliseconds budget);
+
+    // Storage is down: deliver these from memory (S2). Their outcomes are kept until
+    // take_unpersisted() hands them back for writing once the store recovers.
+    void submit_unpersisted(std::vector<OutboxItem> items);
+    std::vector<OutboxRow> take_unpersisted();
+
+    class Impl;
+
+private:
+    std::unique_ptr<Impl> m_impl;
+};
+
+// `boxmon alert test [--channel NAME]`: renders a test notification and sends it through the
+// named channel now (not through the outbox). Returns the receiver's answer, or the exact
+// failure with nothing secret in it.
+Result<std::string> send_test(const Config& config, std::string_view channel, const Clock& clock);
+
+}  // namespace boxmon::alerting

@@ -1,0 +1,125 @@
+#pragma once
+// The SQLite store: one database file in WAL mode with synchronous=FULL, a versioned schema,
+// one BEGIN IMMEDIATE transaction per tick, rollups and bounded retention. docs/SCHEMA.md
+// documents every table for people who open the file with sqlite3.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/incident.hpp"
+#include "core/outbox.hpp"
+#include "core/result.hpp"
+#include "core/sample.hpp"
+
+namespace boxmon::store {
+
+struct StoreOptions {
+    std::filesystem::path path;                         // the database file
+    std::chrono::milliseconds busy_timeout{5000};
+    std::chrono::milliseconds retention_raw = std::chrono::hours(24 * 30);
+    std::chrono::milliseconds retention_5m = std::chrono::hours(24 * 180);
+    std::chrono::milliseconds retention_1h = std::chrono::hours(24 * 730);
+    bool read_only = false;  // status/query/export: never create, migrate or write
+};
+
+// Everything one tick persists, written in one transaction.
+struct TickWrite {
+    Sample sample;                               // sample.ts is the tick's timestamp
+    std::optional<CounterSnapshot> counters;     // replaces the stored snapshot when set
+    std::vector<RuleStateRecord> rule_states;    // upserted by (rule, series)
+    std::vector<std::pair<std::string, std::string>> rule_states_removed;  // (rule, series)
+    std::vector<Incident> incidents;             // upserted by id
+    std::vector<OutboxItem> outbox;              // inserted (duplicates by key ignored)
+    bool gap_before = false;  // the previous tick is more than 2 intervals back (suspend, downtime)
+};
+
+// One point of a history query: raw samples, or a rollup bucket (min/avg/max over `count`).
+struct HistoryPoint {
+    WallTime ts{};
+    double value = 0;  // the raw value, or the bucket's average
+    double min = 0;
+    double max = 0;
+    std::int64_t count = 1;
+};
+
+enum class Resolution { raw, five_minutes, one_hour };
+
+struct SeriesInfo {
+    std::int64_t id = 0;
+    SeriesKey key;
+    std::optional<WallTime> first_seen;
+    std::optional<WallTime> last_seen;
+};
+
+// What open() found and did, for logging, status and the report.
+struct OpenReport {
+    bool created = false;                          // a new database file
+    int migrated_from = -1;                        // schema version before migration (-1: none ran)
+    std::optional<std::filesystem::path> moved_aside;  // a corrupt database moved here
+    std::string corruption;                        // why it was judged corrupt
+};
+
+class Store {
+public:
+    // Opens (creating the directory with mode 0700 and the file with 0600 when missing) and
+    // migrates the database. A database that fails quick_check is moved aside with its -wal and
+    // -shm as <name>.corrupt-<stamp> (never deleted) and a new one started; open_report() says so.
+    // A zero-length file is initialised in place. Fails with a message naming the path, the
+    // owner and mode, and the fix, when the file cannot be opened or written.
+    static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+    ~Store();
+
+    const OpenReport& open_report() const;
+    const std::filesystem::path& path() const;
+
+    // Writes one tick in one BEGIN IMMEDIATE transaction; on any failure nothing of it is kept.
+    // Errors carry kind busy (locked past the busy timeout) or runtime (disk full, read-only,
+    // I/O) with the SQLite code in the message.
+    Result<void> commit_tick(const TickWrite& tick);
+
+    // One bounded step of retention and rollups (at most `max_rows` rows touched); returns true
+    // when more work remains. Never deletes anything when `now` is more than twice the raw
+    // retention ahead of the newest sample (a clock that jumped years forward).
+    Result<bool> maintenance_step(WallTime now, std::size_t max_rows = 2000);
+
+    // Reads for one-shot mode, status, query, export, backtest, report.
+    Result<std::optional<CounterSnapshot>> load_counters();
+    Result<std::vector<RuleStateRecord>> load_rule_states();
+    Result<std::optional<WallTime>> last_tick();
+    Result<std::vector<SeriesInfo>> series();
+    // Points of one series in [since, until], at the given resolution.
+    Result<std::vector<HistoryPoint>> query(const SeriesKey& key, WallTime since, WallTime until,
+                                            Resolution resolution = Resolution::raw);
+    // Every series whose name is `metric` (all labels) in [since, until].
+    Result<std::vector<std::pair<SeriesKey, std::vector<HistoryPoint>>>> query_metric(
+        std::string_view metric, WallTime since, WallTime until, Resolution resolution = Resolution::raw);
+    // Incidents that overlap [since, until], or every open one when `open_only`.
+    Result<std::vector<Incident>> incidents(WallTime since, WallTime until, bool open_only = false);
+    // Tick timestamps in [since, until] with their gap flag (for backtests and status).
+    Result<std::vector<std::pair<WallTime, bool>>> ticks(WallTime since, WallTime until);
+
+    // The outbox on this connection (the daemon's dispatcher opens its own Store).
+    OutboxStore& outbox();
+
+    // A key/value of boxmon's own (schema notes, last corruption, storage state).
+    Result<std::optional<std::string>> meta(std::string_view key);
+    Result<void> set_meta(std::string_view key, std::string_view value);
+
+    class Impl;
+
+private:
+    explicit Store(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+// Chooses the resolution for a window: raw up to 2 days, 5-minute rollups up to 60 days, hourly
+// rollups beyond.
+Resolution resolution_for(std::chrono::milliseconds window);
+
+}  // namespace boxmon::store
