@@ -1,0 +1,2 @@
+// Placeholder: the channels are written in the alerting issue.
+namespace boxmon::alerting {}

@@ -1,0 +1,2 @@
+// Placeholder until the alerting issue writes log tails.
+#include "core/logtail.hpp"

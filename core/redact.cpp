@@ -1,0 +1,2 @@
+// Placeholder until the alerting issue writes redaction.
+#include "core/redact.hpp"
