@@ -823,6 +823,7 @@ private:
         }
     }
 
+public:
     Diagnostics m_diag;
 };
 
@@ -847,6 +848,46 @@ Result<LoadedConfig> parse_config(std::string_view text, std::string_view source
                        b.line, b.column, e.description());
     }
     return Loader(std::string(source_name)).load(root);
+}
+
+std::map<std::string, std::set<std::string>> config_keys() {
+    static constexpr std::string_view k_every_kind = R"toml(
+[logs]
+a = { path = "/nonexistent/a.log" }
+[[channels]]
+name = "c1"
+type = "smtp"
+[[channels]]
+name = "c2"
+type = "sendmail"
+[[channels]]
+name = "c3"
+type = "alertmanager"
+[[channels]]
+name = "c4"
+type = "webhook"
+[[rules]]
+name = "r"
+[[services]]
+name = "s"
+[[services.checks]]
+type = "http"
+[[services.checks]]
+type = "tcp"
+[[services.checks]]
+type = "command"
+)toml";
+    const toml::table root = toml::parse(k_every_kind, std::string("schema"));
+    Loader loader("schema");
+    (void)loader.load(root);
+    auto keys = std::move(loader.m_diag.known);
+    // [logs] holds user-chosen names; its entries' keys are listed under "[logs] <name>".
+    keys.erase("[logs]");
+    keys["[logs]"] = std::move(keys["[logs] a"]);
+    keys.erase("[logs] a");
+    keys.erase("a header");
+    keys.erase("the top level");
+    return keys;
 }
 
 Result<std::optional<fs::path>> find_config_file(const std::optional<fs::path>& flag) {

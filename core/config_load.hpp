@@ -4,6 +4,8 @@
 // (exit code 2); all problems of a file are reported together and nothing is applied partially.
 
 #include <filesystem>
+#include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +46,10 @@ Config default_config();
 // The default state directory: /var/lib/boxmon for root, else $XDG_STATE_HOME/boxmon
 // (~/.local/state/boxmon).
 std::filesystem::path default_state_dir();
+
+// Every key the loader accepts, by table heading ("[general]", "[[channels]]" ...), found by
+// running the loader over one example of each kind of table. Keeps docs/CONFIG.md honest.
+std::map<std::string, std::set<std::string>> config_keys();
 
 // The effective configuration as TOML, defaults filled in, every secret shown as "<secret>".
 std::string render_config(const Config& config);

@@ -383,7 +383,10 @@ SecretRef TableReader::secret(std::string_view base, bool allow_inline) {
 }
 
 void TableReader::finish() {
-    for (const auto& known : m_known) m_diag.key_home.try_emplace(known, m_heading);
+    for (const auto& known : m_known) {
+        m_diag.key_home.try_emplace(known, m_heading);
+        m_diag.known[m_heading].insert(known);
+    }
     for (const auto& [k, v] : m_table) {
         const std::string_view key = k.str();
         if (std::find(m_known.begin(), m_known.end(), key) != m_known.end()) continue;

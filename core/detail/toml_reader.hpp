@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -35,6 +36,7 @@ struct Diagnostics {
     std::vector<Entry> errors;
     std::vector<std::string> warnings;
     std::map<std::string, std::string> key_home;  // valid key -> the first table heading it belongs to
+    std::map<std::string, std::set<std::string>> known;  // table heading -> every valid key
     std::vector<UnknownKey> unknown;
 
     void error_at(const toml::source_region& where, std::string message);
