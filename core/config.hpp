@@ -137,7 +137,7 @@ struct AlertingConfig {
     std::chrono::milliseconds dead_after = 24h;
     int log_lines = 20;
     std::uint64_t log_line_max = 4096;       // bytes; longer lines are cut with a marker
-    std::vector<std::string> redact;         // extra ECMAScript regexes, matches become [REDACTED]
+    std::vector<std::string> redact;         // extra POSIX extended regexes, matches become [REDACTED]
     std::chrono::milliseconds window = 30min;        // recent values attached to a message
     std::chrono::milliseconds sample_budget = 10s;   // delivery time `boxmon sample` may spend
 };

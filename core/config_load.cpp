@@ -8,12 +8,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <regex>
 #include <set>
 
 #include "core/detail/builtin_rules.hpp"
 #include "core/detail/toml_reader.hpp"
 #include "core/fs.hpp"
+#include "core/redact.hpp"
 #include "core/text.hpp"
 
 namespace boxmon {
@@ -497,12 +497,7 @@ private:
         }
         if (auto v = r.strings("redact")) {
             for (const auto& pattern : *v) {
-                try {
-                    std::regex re(pattern, std::regex::ECMAScript);
-                } catch (const std::regex_error& e) {
-                    r.error("redact", fmt::format("pattern \"{}\" is not a valid regular expression: {}",
-                                                  pattern.substr(0, 60), e.what()));
-                }
+                if (auto ok = check_redact_pattern(pattern); !ok) r.error("redact", ok.error().message);
             }
             a.redact = *v;
         }

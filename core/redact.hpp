@@ -13,6 +13,9 @@
 
 namespace boxmon {
 
+// Checks that `pattern` compiles as a POSIX extended regular expression.
+Result<void> check_redact_pattern(const std::string& pattern);
+
 class Redactor {
 public:
     // The built-in patterns only.
@@ -21,7 +24,8 @@ public:
     Redactor(Redactor&&) noexcept;
     Redactor& operator=(Redactor&&) noexcept;
 
-    // Built-in patterns plus `extra` (ECMAScript regexes); fails naming the first bad pattern.
+    // Built-in patterns plus `extra` (POSIX extended regular expressions, case-sensitive);
+    // fails naming the first bad pattern.
     static Result<Redactor> with_patterns(const std::vector<std::string>& extra);
 
     // The line with every secret replaced by [REDACTED].

@@ -2,10 +2,12 @@
 // made from it): every key the loader accepts is documented under its table, and every key the
 // document lists in a table's first column is one the loader accepts.
 
+#include <algorithm>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -20,24 +22,40 @@ struct DocSection {
     std::set<std::string> listed;     // first-column keys of its tables
 };
 
+bool is_key_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
+
+// Every `word` of key characters in a line.
+std::vector<std::string> backquoted_keys(const std::string& line) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    while ((pos = line.find('`', pos)) != std::string::npos) {
+        const auto close = line.find('`', pos + 1);
+        if (close == std::string::npos) break;
+        const std::string word = line.substr(pos + 1, close - pos - 1);
+        if (!word.empty() && std::all_of(word.begin(), word.end(), is_key_char)) out.push_back(word);
+        pos = close + 1;
+    }
+    return out;
+}
+
 std::map<std::string, DocSection> read_config_doc() {
     std::map<std::string, DocSection> sections;
     std::istringstream in(test::read_file(test::source_dir() / "docs" / "CONFIG.md"));
-    const std::regex heading(R"(^## (\[.*\])\s*$)");
-    const std::regex code(R"(`([a-z_0-9]+)`)");
-    const std::regex first_column(R"(^\| `([a-z_0-9]+)` \|)");
     std::string line, current;
     while (std::getline(in, line)) {
-        std::smatch m;
-        if (std::regex_match(line, m, heading)) {
-            current = m[1];
+        while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+        // "## [table]" starts a section
+        if (line.rfind("## [", 0) == 0 && line.back() == ']') {
+            current = line.substr(3);
             sections[current];
             continue;
         }
         if (current.empty()) continue;
-        for (auto it = std::sregex_iterator(line.begin(), line.end(), code); it != std::sregex_iterator(); ++it)
-            sections[current].mentioned.insert((*it)[1]);
-        if (std::regex_search(line, m, first_column)) sections[current].listed.insert(m[1]);
+        const auto words = backquoted_keys(line);
+        sections[current].mentioned.insert(words.begin(), words.end());
+        // "| `key` | ..." lists a key in the section's table
+        if (line.rfind("| `", 0) == 0 && !words.empty() && line.compare(3 + words[0].size(), 3, "` |") == 0)
+            sections[current].listed.insert(words[0]);
     }
     return sections;
 }

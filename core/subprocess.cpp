@@ -1,0 +1,2 @@
+// Written by the alerting issue (see subprocess.hpp).
+#include "core/subprocess.hpp"
