@@ -20,7 +20,7 @@ std::vector<RuleConfig> builtin_rules(const RuleDefaultsConfig& defaults) {
         r.name = std::move(name);
         r.metric = std::move(metric);
         r.labels = std::move(labels);
-        r.op = ">";
+        // r.op keeps its default ">" (assigning the literal trips GCC 12 bug 105651 at -O3).
         r.critical = critical;
         r.for_samples = defaults.for_samples;
         r.cooldown = defaults.cooldown;

@@ -38,7 +38,8 @@ snapshot() {  # snapshot DIR
   for dir in /sys/class/net/*; do
     n=${dir#/sys/}
     for f in operstate type speed carrier; do copy "$dir/$f" "$d/sys/$n/$f"; done
-    [ -e "$dir/device" ] && mkdir -p "$d/sys/$n/device"
+    # A physical interface has a device link; an empty folder would not survive git, hence .keep.
+    [ -e "$dir/device" ] && mkdir -p "$d/sys/$n/device" && touch "$d/sys/$n/device/.keep"
   done
   for dir in /sys/block/*; do
     n=${dir#/sys/}

@@ -1,0 +1,16 @@
+// Fuzz target: parse_meminfo() on arbitrary bytes (RELIABILITY B9). It must return a value or an error,
+// never crash, read out of bounds or trip UBSan; a value it returns must be self-consistent.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "collector/linux/parse_proc.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    auto parsed = boxmon::collector::kernel::parse_meminfo(text);
+    if (parsed && parsed->mem_total == 0) std::abort();
+    return 0;
+}
