@@ -1,0 +1,57 @@
+#pragma once
+// The NVIDIA collector's pure parts, separate from NVML so tests can table-test them: turning
+// the driver's buffered utilisation samples into the interval's mean and maximum, and turning
+// one GPU's readings into series.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/sample.hpp"
+
+namespace boxmon::collector {
+
+// One nvmlDeviceGetSamples entry: a CPU time stamp in microseconds and a percent.
+struct UtilSample {
+    std::uint64_t ts_us = 0;
+    double percent = 0;
+};
+
+struct UtilSummary {
+    double mean = 0;
+    double max = 0;
+    std::uint64_t last_ts_us = 0;  // the newest sample used; the next tick starts after it
+    std::size_t count = 0;
+};
+
+// Mean and maximum of the samples newer than `after_ts_us` (the previous tick's newest), in any
+// order; nullopt when there is none.
+std::optional<UtilSummary> summarize_utilization(std::span<const UtilSample> samples,
+                                                 std::uint64_t after_ts_us);
+
+// What one GPU reported in one tick; absent fields were not supported or failed.
+struct GpuReading {
+    unsigned index = 0;
+    std::string name;
+    std::string uuid;
+    std::vector<UtilSample> util_samples;      // nvmlDeviceGetSamples, when supported
+    std::optional<double> util_rate_percent;   // nvmlDeviceGetUtilizationRates
+    std::optional<std::uint64_t> memory_used_bytes;
+    std::optional<std::uint64_t> memory_total_bytes;
+    std::optional<double> temperature_celsius;
+    std::optional<double> power_watts;
+    std::optional<std::uint64_t> ecc_corrected;    // aggregate counts
+    std::optional<std::uint64_t> ecc_uncorrected;
+    // XID events (critical driver errors) counted since boot, while boxmon watched; absent
+    // when the driver does not deliver them to this process.
+    std::optional<std::uint64_t> xid_errors;
+};
+
+// The series of one GPU, labelled {gpu, name, uuid}. `util` is the interval summary when the
+// samples gave one; otherwise the instantaneous rate stands in for both mean and maximum.
+void add_gpu_points(const GpuReading& gpu, const std::optional<UtilSummary>& util, Sample& out);
+
+}  // namespace boxmon::collector
