@@ -1,0 +1,279 @@
+// Storage faults with real filesystems and real processes: a full tmpfs (S1), a read-only
+// mount (S3/S9), a foreign-owned database (S8), and kill -9 at random moments while ticks
+// commit (C1). Mounts are made in a private mount namespace of the test process, so they
+// vanish with it; without the privilege for that the tests skip and say why.
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "store/store.hpp"
+#include "store_test_util.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace boxmon::store {
+namespace {
+
+namespace fs = std::filesystem;
+using boxmon::test::TempDir;
+using test::make_tick;
+using test::open_ok;
+using test::options_for;
+using test::sql_text;
+
+// Mounts a tmpfs of `size` at `where` inside a private mount namespace; "" on success, or why
+// it could not (to skip with).
+std::string private_tmpfs(const fs::path& where, const std::string& size) {
+    if (::geteuid() != 0) return "needs root to mount a tmpfs (CI runs the tests as root)";
+    static bool unshared = false;
+    if (!unshared) {
+        if (::unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + std::strerror(errno);
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            return std::string("making / private: ") + std::strerror(errno);
+        unshared = true;
+    }
+    fs::create_directories(where);
+    const std::string opts = "size=" + size + ",mode=0700";
+    if (::mount("tmpfs", where.c_str(), "tmpfs", 0, opts.c_str()) != 0)
+        return std::string("mount tmpfs: ") + std::strerror(errno);
+    return {};
+}
+
+// Unmounts on destruction, before the TempDir holding the mount point is removed.
+class Unmount {
+public:
+    explicit Unmount(fs::path where) : m_where(std::move(where)) {}
+    ~Unmount() { ::umount2(m_where.c_str(), MNT_DETACH); }
+    Unmount(const Unmount&) = delete;
+    Unmount& operator=(const Unmount&) = delete;
+
+private:
+    fs::path m_where;
+};
+
+// Fills the filesystem holding `dir` with a file until ENOSPC.
+void fill(const fs::path& file) {
+    int fd = ::open(file.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    std::string chunk(4096, 'f');
+    while (::write(fd, chunk.data(), chunk.size()) > 0) {
+    }
+    ::close(fd);
+}
+
+TEST(StoreFaults, DiskFullFailsTheTickCleanlyAndWritingResumesWhenSpaceReturns) {
+    TempDir dir;
+    const fs::path state = dir / "state";
+    if (auto why = private_tmpfs(state, "2m"); !why.empty()) GTEST_SKIP() << why;
+    Unmount unmount(state);
+    auto store = open_ok(options_for(state / "boxmon.db"));
+    ASSERT_TRUE(store);
+    std::vector<int> committed;
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(store->commit_tick(make_tick(i, 60)));
+        committed.push_back(i);
+    }
+    fill(state / "filler");
+    int failed_at = -1;
+    Error error;
+    for (int i = 5; i < 5000; ++i) {
+        auto r = store->commit_tick(make_tick(i, 60));
+        if (!r) {
+            failed_at = i;
+            error = r.error();
+            break;
+        }
+        committed.push_back(i);
+    }
+    ASSERT_GE(failed_at, 0) << "the filesystem never filled up";
+    EXPECT_EQ(error.kind, ErrorKind::runtime);
+    EXPECT_NE(error.message.find("full"), std::string::npos) << error.message;
+    EXPECT_NE(error.message.find("boxmon.db"), std::string::npos) << error.message;
+
+    fs::remove(state / "filler");
+    auto again = store->commit_tick(make_tick(failed_at, 60));
+    ASSERT_TRUE(again) << again.error().message;
+    committed.push_back(failed_at);
+    store.reset();
+
+    EXPECT_EQ(sql_text(state / "boxmon.db", "PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(sql_text(state / "boxmon.db", "SELECT count(*) FROM ticks"), std::to_string(committed.size()));
+    EXPECT_EQ(sql_text(state / "boxmon.db", "SELECT count(*) FROM samples"),
+              std::to_string(committed.size() * 60)) << "no tick half-written";
+}
+
+TEST(StoreFaults, ReadOnlyMountGivesAClearErrorAndWorksAgainWhenWritable) {
+    TempDir dir;
+    const fs::path state = dir / "state";
+    if (auto why = private_tmpfs(state, "4m"); !why.empty()) GTEST_SKIP() << why;
+    Unmount unmount(state);
+    {
+        auto store = open_ok(options_for(state / "boxmon.db"));
+        ASSERT_TRUE(store && store->commit_tick(make_tick(0)));
+    }
+    ASSERT_EQ(::mount(nullptr, state.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr), 0)
+        << std::strerror(errno);
+    auto s = Store::open(options_for(state / "boxmon.db"));
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("read-only file system"), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().message.find("boxmon.db"), std::string::npos) << s.error().message;
+
+    // A missing database on a read-only directory: the same clear error, nothing created.
+    auto fresh = Store::open(options_for(state / "other.db"));
+    ASSERT_FALSE(fresh);
+    EXPECT_NE(fresh.error().message.find("Read-only file system"), std::string::npos)
+        << fresh.error().message;
+
+    ASSERT_EQ(::mount(nullptr, state.c_str(), nullptr, MS_REMOUNT, nullptr), 0) << std::strerror(errno);
+    auto store = open_ok(options_for(state / "boxmon.db"));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->commit_tick(make_tick(1)));
+    EXPECT_EQ(sql_text(state / "boxmon.db", "SELECT count(*) FROM ticks"), "2");
+}
+
+// S8: a database left owned by root (sqlite3 run as root) and opened by the service user.
+TEST(StoreFaults, ForeignOwnedDatabaseNamesOwnerModeAndTheFix) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to create a file another user cannot open";
+    TempDir dir;
+    const fs::path state = dir / "state";
+    {
+        auto store = open_ok(options_for(state / "boxmon.db"));
+        ASSERT_TRUE(store && store->commit_tick(make_tick(0)));
+    }
+    // Let the unprivileged user reach the directory, not the file.
+    ::chmod(dir.path().c_str(), 0755);
+    ::chmod(state.c_str(), 0777);
+    auto r = boxmon::test::run_process({BOXMON_STORE_HELPER, "open-as-nobody", (state / "boxmon.db").string()});
+    if (r.exit_code == 3) GTEST_SKIP() << "cannot drop privileges here: " << r.err;
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("owned by root:root mode 0600"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("chown"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find((state / "boxmon.db").string()), std::string::npos) << r.err;
+}
+
+TEST(StoreFaults, UnwritableStateDirectoryNamesOwnerAndMode) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to make a directory another user cannot write";
+    TempDir dir;
+    ::chmod(dir.path().c_str(), 0755);
+    fs::create_directories(dir / "state");
+    ::chmod((dir / "state").c_str(), 0755);
+    auto r = boxmon::test::run_process({BOXMON_STORE_HELPER, "open-as-nobody", (dir / "state/boxmon.db").string()});
+    if (r.exit_code == 3) GTEST_SKIP() << "cannot drop privileges here: " << r.err;
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("owned by root:root mode 0755"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "state/boxmon.db"));
+}
+
+// C1 at the store level: a child commits ticks in a loop and is SIGKILLed at random moments;
+// after every kill the database is intact and holds every tick the child reported committed.
+TEST(StoreFaults, KillNineAtRandomMomentsLosesNoCommittedTick) {
+    TempDir dir;
+    const fs::path db = dir / "boxmon.db";
+    std::mt19937 rng(20261123);
+    std::uniform_int_distribution<int> delay_ms(5, 120);
+    std::set<std::int64_t> committed;
+    int kills = 0;
+    for (int round = 0; round < 30; ++round) {
+        boxmon::test::Process child({BOXMON_STORE_HELPER, "commit", db.string(), "100000"});
+        // Half the kills count from the start (open, creation, migration), half from the first
+        // commit (mid-stream), so a slow start (sanitizers) still leaves ticks to check.
+        if (round % 2 == 1) child.wait_for_out("committed", std::chrono::seconds(10));
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+        child.signal(SIGKILL);
+        auto result = child.wait(std::chrono::seconds(10));
+        kills += result.signal == SIGKILL;
+        ASSERT_TRUE(result.signal == SIGKILL || result.exit_code == 0) << result.err;
+        std::istringstream lines(result.out);
+        std::string word, state;
+        std::int64_t ts = 0;
+        while (lines >> word >> ts >> state)
+            if (word == "tick" && state == "committed") committed.insert(ts);
+
+        if (!fs::exists(db)) {
+            ASSERT_TRUE(committed.empty()) << "round " << round << ": the database vanished";
+            continue;  // killed before it created the file
+        }
+        ASSERT_EQ(sql_text(db, "PRAGMA integrity_check"), "ok") << "round " << round;
+    }
+    EXPECT_GE(kills, 25);
+    ASSERT_GT(committed.size(), 10u) << "the child never got to commit; nothing was tested";
+    // Every reported tick is there with all its 60 samples; nothing else half-written.
+    for (std::int64_t ts : committed) {
+        ASSERT_EQ(sql_text(db, "SELECT count(*) FROM ticks WHERE ts = " + std::to_string(ts)), "1") << ts;
+        ASSERT_EQ(sql_text(db, "SELECT count(*) FROM samples WHERE ts = " + std::to_string(ts)), "60") << ts;
+        ASSERT_EQ(sql_text(db, "SELECT count(*) FROM outbox WHERE idempotency_key = '" + std::to_string(ts) + "'"), "1");
+    }
+    EXPECT_EQ(sql_text(db, "SELECT count(*) FROM ticks t WHERE (SELECT count(*) FROM samples s "
+                           "WHERE s.ts = t.ts) != 60"), "0");
+    // Every completed 5-minute bucket counts exactly its raw rows.
+    EXPECT_EQ(sql_text(db, "SELECT count(*) FROM rollup_5m r WHERE r.count != (SELECT count(*) FROM "
+                           "samples s WHERE s.series_id = r.series_id AND s.ts >= r.bucket_ts AND "
+                           "s.ts < r.bucket_ts + 300000)"), "0");
+    EXPECT_EQ(sql_text(db, "SELECT sum(count) FROM rollup_5m"),
+              sql_text(db, "SELECT count(*) FROM samples WHERE ts < (SELECT max(ts) / 300000 * 300000 "
+                           "FROM ticks)"));
+}
+
+// C5: kill -9 during retention, repeatedly: nothing younger than the retention is deleted, every
+// rollup bucket stays complete, and retention finishes on a later run.
+TEST(StoreFaults, KillNineDuringRetentionDeletesNothingYoungAndKeepsRollupsComplete) {
+    TempDir dir;
+    const fs::path db = dir / "boxmon.db";
+    {
+        StoreOptions o = options_for(db);
+        o.unsafe_no_sync = true;  // setup only: 6 hours of 20 series
+        auto store = open_ok(o);
+        ASSERT_TRUE(store);
+        for (int i = 0; i < 360; ++i) ASSERT_TRUE(store->commit_tick(make_tick(i, 20)));
+    }
+    const WallTime now = test::t0() + std::chrono::minutes(360);
+    const std::string hourly_cutoff = std::to_string(to_unix_ms(now - std::chrono::hours(4)));
+    const std::string hourly_kept =
+        sql_text(db, "SELECT sum(count) FROM rollup_1h WHERE bucket_ts >= " + hourly_cutoff);
+    const std::int64_t cutoff = to_unix_ms(now - std::chrono::hours(1));
+    const std::string now_ms = std::to_string(to_unix_ms(now));
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int> delay_ms(0, 15);
+    int finished_runs = 0;
+    int killed_mid_way = 0;
+    for (int round = 0; round < 20; ++round) {
+        boxmon::test::Process child({BOXMON_STORE_HELPER, "maintain", db.string(), now_ms, "1"});
+        // Kill between or inside steps once retention is under way.
+        child.wait_for_out("step", std::chrono::seconds(10));
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+        child.signal(SIGKILL);
+        auto result = child.wait(std::chrono::seconds(10));
+        finished_runs += result.exit_code == 0;
+        killed_mid_way += result.signal == SIGKILL && result.out.find("step") != std::string::npos;
+        ASSERT_TRUE(result.signal == SIGKILL || result.exit_code == 0) << result.err;
+        ASSERT_EQ(sql_text(db, "PRAGMA integrity_check"), "ok") << "round " << round;
+        ASSERT_EQ(sql_text(db, "SELECT count(*) FROM samples WHERE ts >= " + std::to_string(cutoff)),
+                  std::to_string(60 * 20)) << "round " << round;
+        // 5-minute buckets inside the raw window hold exactly the raw rows they were built from.
+        ASSERT_EQ(sql_text(db, "SELECT count(*) FROM rollup_5m r WHERE r.bucket_ts >= " +
+                                   std::to_string(cutoff) + " AND r.count != (SELECT count(*) FROM "
+                                   "samples s WHERE s.series_id = r.series_id AND s.ts >= r.bucket_ts "
+                                   "AND s.ts < r.bucket_ts + 300000)"), "0");
+    }
+    auto r = boxmon::test::run_process({BOXMON_STORE_HELPER, "maintain", db.string(), now_ms, "1"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(sql_text(db, "SELECT count(*) FROM samples WHERE ts < " + std::to_string(cutoff)), "0");
+    EXPECT_EQ(sql_text(db, "SELECT count(*) FROM samples"), std::to_string(60 * 20));
+    EXPECT_EQ(sql_text(db, "SELECT sum(count) FROM rollup_1h"), hourly_kept)
+        << "hourly buckets younger than their 4 h retention are untouched, older ones gone";
+    EXPECT_EQ(sql_text(db, "PRAGMA integrity_check"), "ok");
+    EXPECT_GE(killed_mid_way, 1) << "no kill landed between retention steps; nothing was tested";
+    std::printf("retention runs: %d killed mid-way, %d finished\n", killed_mid_way, finished_runs);
+}
+
+}  // namespace
+}  // namespace boxmon::store
