@@ -29,8 +29,10 @@ struct TickContext {
 struct Decision {
     std::string rule;
     SeriesKey series;
-    std::string reason;  // first_breach, pending, fired, severity_up, severity_down, in_cooldown,
-                         // cooldown_over, reminder, recovering, resolved, gap, absent, returned ...
+    // first_breach, pending, streak_broken, fired, in_cooldown (fired silently), severity_up,
+    // severity_down, cooldown_over, reminder, recovering, breach_again, resolved, gap, nan,
+    // missing, absent, returned.
+    std::string reason;
     double value = NAN;
 };
 
@@ -46,7 +48,7 @@ struct Evaluation {
 struct RuleStatus {
     std::string rule;
     SeriesKey series;
-    std::string phase;      // ok | pending | firing
+    std::string phase;      // ok | pending | firing | absent
     int streak = 0;         // consecutive breaching samples so far (pending)
     int needed = 0;         // the rule's `for`
     Severity severity = Severity::ok;
@@ -54,7 +56,9 @@ struct RuleStatus {
     std::optional<WallTime> cooldown_until;  // quiet until
     std::string incident_id;
     double last_value = NAN;
-    std::string text;  // "ok", "pending 2 of 3", "firing critical since 12:03", "in cooldown until 12:33"
+    // "ok", "pending 2 of 3", "firing critical since 12:03", "in cooldown until 12:33",
+    // "absent since 12:03" (local time; a date is added when not today).
+    std::string text;
 };
 
 class Engine {
