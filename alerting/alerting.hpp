@@ -4,6 +4,7 @@
 // channels with retries, backoff and a dead state that is loud; send_test backs `alert test`.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,6 +40,12 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
+class Channel;
+
+// Builds the channel a row names: a [[channels]] entry, or the built-in "log". The default
+// (make_channel / make_builtin_log_channel) is what the agent uses; tests pass their own.
+using ChannelFactory = std::function<Result<std::unique_ptr<Channel>>(const std::string& name)>;
+
 struct DispatchSummary {
     int delivered = 0;
     int retried = 0;
@@ -50,6 +57,8 @@ class Dispatcher {
 public:
     // `store` must outlive the dispatcher; in the daemon it is the dispatcher's own connection.
     Dispatcher(const Config& config, OutboxStore& store, const Clock& clock);
+    // As above, with the channels built by `factory` instead of make_channel.
+    Dispatcher(const Config& config, OutboxStore& store, const Clock& clock, ChannelFactory factory);
     ~Dispatcher();  // stops workers (as stop() with a short grace)
 
     // Daemon mode: background workers send due rows as they come due; one stalled receiver

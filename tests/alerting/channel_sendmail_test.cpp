@@ -1,0 +1,89 @@
+// The sendmail channel against a fake MTA that records its argv and stdin and exits as scripted
+// (RELIABILITY D11, X5).
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "alerting/channel.hpp"
+#include "tests/alerting/channel_fixtures.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace boxmon::alerting {
+namespace {
+
+using Kind = SendOutcome::Kind;
+
+class SendmailChannelTest : public ::testing::Test {
+protected:
+    // A fake sendmail that writes its arguments one per line and its stdin, then runs `tail`.
+    std::unique_ptr<Channel> channel(const std::string& tail, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+        const auto script = m_dir / "sendmail";
+        test::write_file(script,
+                         "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > " + (m_dir / "argv").string() +
+                             "\ncat > " + (m_dir / "stdin").string() + "\n" + tail + "\n",
+                         0755);
+        ChannelConfig c;
+        c.name = "mta";
+        c.type = ChannelType::sendmail;
+        c.sendmail_path = script;
+        c.from = "boxmon@example.org";
+        c.to = {"ops@example.org"};
+        c.timeout = timeout;
+        auto made = make_channel(c, Config{});
+        EXPECT_TRUE(made) << made.error().message;
+        return made ? std::move(made).value() : nullptr;
+    }
+    std::string argv() const { return test::read_file(m_dir / "argv"); }
+    std::string stdin_text() const { return test::read_file(m_dir / "stdin"); }
+    test::TempDir m_dir;
+};
+
+TEST_F(SendmailChannelTest, exit_0_delivers_with_fixed_argv_and_the_message_on_stdin) {
+    Notification n = test::cpu_notification();
+    n.host = "web1; touch /tmp/boxmon-pwned-$(id -u)";
+    const SendOutcome out = channel("exit 0")->send(n, {});
+    EXPECT_EQ(out.kind, Kind::delivered) << out.detail;
+    EXPECT_EQ(argv(), "-t\n-oi\n-f\nboxmon@example.org\n");
+    const std::string in = stdin_text();
+    EXPECT_NE(in.find("To: ops@example.org\n"), std::string::npos) << in;
+    EXPECT_EQ(in.find('\r'), std::string::npos) << "sendmail takes local line endings";
+    EXPECT_FALSE(std::filesystem::exists("/tmp/boxmon-pwned-0"));
+}
+
+TEST_F(SendmailChannelTest, ex_tempfail_is_retried) {
+    const SendOutcome out = channel("echo 'queue full' >&2; exit 75")->send(test::cpu_notification(), {});
+    EXPECT_EQ(out.kind, Kind::retry) << out.detail;
+    EXPECT_NE(out.detail.find("exited with 75: queue full"), std::string::npos) << out.detail;
+}
+
+TEST_F(SendmailChannelTest, ex_nouser_is_dead) {
+    const SendOutcome out = channel("exit 67")->send(test::cpu_notification(), {});
+    EXPECT_EQ(out.kind, Kind::dead) << out.detail;
+    EXPECT_NE(out.detail.find("exited with 67 (permanent failure)"), std::string::npos) << out.detail;
+}
+
+TEST_F(SendmailChannelTest, a_hanging_mta_is_killed_and_retried) {
+    const auto start = std::chrono::steady_clock::now();
+    const SendOutcome out = channel("sleep 30", std::chrono::seconds(1))->send(test::cpu_notification(), {});
+    EXPECT_EQ(out.kind, Kind::retry) << out.detail;
+    EXPECT_NE(out.detail.find("was killed"), std::string::npos) << out.detail;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+TEST_F(SendmailChannelTest, a_missing_program_is_dead_and_says_what_to_do) {
+    ChannelConfig c;
+    c.name = "mta";
+    c.type = ChannelType::sendmail;
+    c.sendmail_path = m_dir / "no-such-sendmail";
+    c.from = "boxmon@example.org";
+    c.to = {"ops@example.org"};
+    auto ch = make_channel(c, Config{});
+    ASSERT_TRUE(ch) << ch.error().message;
+    const SendOutcome out = (*ch)->send(test::cpu_notification(), {});
+    EXPECT_EQ(out.kind, Kind::dead) << out.detail;
+    EXPECT_NE(out.detail.find("install an MTA or set sendmail_path"), std::string::npos) << out.detail;
+}
+
+}  // namespace
+}  // namespace boxmon::alerting
