@@ -8,9 +8,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "agent/lock.hpp"
+#include "agent/notify.hpp"
+#include "agent/pipeline.hpp"
 #include "agent/render.hpp"
 #include "agent/scheduler.hpp"
-#include "collector/collector_set.hpp"
 
 namespace boxmon::agent {
 
@@ -38,6 +40,10 @@ int wait_for_signal(const sigset_t& set, Nanos delay) {
     }
 }
 
+// How long an attempt in flight may finish at shutdown; the rest of the 2 s budget is the
+// final flush.
+constexpr auto k_shutdown_grace = std::chrono::milliseconds(1000);
+
 }  // namespace
 
 Result<int> run_daemon(Config config, DaemonOptions options) {
@@ -46,36 +52,55 @@ Result<int> run_daemon(Config config, DaemonOptions options) {
     const sigset_t signals = daemon_signals();
     ::pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    const auto& clock = SystemClock::instance();
-    auto config_ptr = std::make_unique<Config>(std::move(config));
-    auto collectors = std::make_unique<collector::CollectorSet>(*config_ptr);
-    TickStamper stamper(config_ptr->general.interval);
-    std::optional<CounterSnapshot> previous;
+    BOXMON_TRY(lock, InstanceLock::acquire(config.general.state_dir, "run"));
+    const Clock& clock = options.clock ? *options.clock : SystemClock::instance();
+    BOXMON_TRY(pipeline, Pipeline::open(config, PipelineOptions{options.root, &clock, false}));
+    pipeline->dispatcher().start();
+
+    auto interval = pipeline->config().general.interval;
+    TickStamper stamper(interval);
+    if (auto last = pipeline->last_tick()) stamper.resume_after(*last);
+    bool first = true;
     long ticks = 0;
-    spdlog::info("boxmon running: interval {}s, collectors: {}",
-                 std::chrono::duration<double>(config_ptr->general.interval).count(),
-                 fmt::join(collectors->names(), ", "));
+    spdlog::info("boxmon running: interval {}s, database {}",
+                 std::chrono::duration<double>(interval).count(), pipeline->store().path().string());
+    notify_ready();
 
     while (!options.max_ticks || ticks < *options.max_ticks) {
-        const auto next = next_tick(clock.wall(), config_ptr->general.interval);
+        const auto next = next_tick(clock.wall(), interval);
         const int sig = wait_for_signal(signals, next.delay);
         if (sig == SIGTERM || sig == SIGINT) {
             spdlog::info("received {}; exiting", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            notify_stopping();
+            pipeline->dispatcher().stop(k_shutdown_grace);
             return 0;
         }
         if (sig == SIGHUP) {
+            notify_reloading();
             auto loaded = options.reload ? options.reload() : fail("no configuration source to reload");
             if (!loaded) {
                 spdlog::error("SIGHUP: the new configuration is invalid; keeping the current one:\n{}",
                               loaded.error().message);
+                notify_ready();
                 continue;
             }
             for (const auto& w : loaded->warnings) spdlog::warn("{}", w);
-            auto fresh = std::make_unique<Config>(std::move(loaded->config));
-            collectors = std::make_unique<collector::CollectorSet>(*fresh);
-            config_ptr = std::move(fresh);
-            stamper.set_interval(config_ptr->general.interval);
+            loaded->config.general.state_dir = pipeline->config().general.state_dir;
+            pipeline->dispatcher().stop(k_shutdown_grace);
+            auto fresh = Pipeline::open(loaded->config, PipelineOptions{options.root, &clock, false});
+            if (!fresh) {
+                spdlog::error("SIGHUP: cannot start with the new configuration ({}); keeping the current one",
+                              fresh.error().message);
+                pipeline->dispatcher().start();
+                notify_ready();
+                continue;
+            }
+            pipeline = std::move(*fresh);
+            pipeline->dispatcher().start();
+            interval = pipeline->config().general.interval;
+            stamper.set_interval(interval);
             spdlog::info("SIGHUP: configuration reloaded");
+            notify_ready();
             continue;
         }
         const Instant now = clock.now();
@@ -84,14 +109,25 @@ Result<int> run_daemon(Config config, DaemonOptions options) {
             spdlog::warn("system clock moved back by {:.0f} s; tick timestamps are held after the last one "
                          "until it catches up",
                          -std::chrono::duration<double>(*stamp.wall_step).count());
-        auto pass = collectors->collect(options.root, now, stamp.ts, previous ? &*previous : nullptr);
-        previous = std::move(pass.counters);
+        // A gap: more than two intervals since the previous tick, on boot time while running
+        // (a suspend), on wall time across a restart.
+        bool gap = false;
+        const auto limit = 2 * std::chrono::duration_cast<Nanos>(interval);
+        if (stamp.gap) gap = *stamp.gap > limit;
+        else if (first && pipeline->last_tick())
+            gap = std::chrono::duration_cast<Nanos>(stamp.ts - *pipeline->last_tick()) > limit;
+        if (gap) spdlog::info("no sample for more than two intervals before {}; recorded as a gap",
+                              format_iso8601(stamp.ts));
+        first = false;
+        auto outcome = pipeline->tick(stamp.ts, now, gap);
         ++ticks;
+        notify_watchdog();
         if (options.print_samples) {
-            std::fputs(render_sample_table(pass.sample).c_str(), stdout);
+            std::fputs(render_sample_table(outcome.sample).c_str(), stdout);
             std::fflush(stdout);
         }
     }
+    pipeline->dispatcher().stop(k_shutdown_grace);
     return 0;
 }
 

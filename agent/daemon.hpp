@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 
+#include "core/clock.hpp"
 #include "core/config_load.hpp"
 #include "core/fs.hpp"
 #include "core/result.hpp"
@@ -16,6 +17,7 @@ struct DaemonOptions {
     // Loads the configuration again on SIGHUP.
     std::function<Result<LoadedConfig>()> reload;
     RootFs root;
+    const Clock* clock = nullptr;       // null: the system clock
     bool print_samples = false;         // write each sample to stdout as a table
     std::optional<long> max_ticks;      // stop after this many ticks (tests, benchmarks)
 };

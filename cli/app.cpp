@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cli/cmd_report.hpp"
 #include "core/log.hpp"
 
 #ifndef BOXMON_VERSION
@@ -67,6 +68,14 @@ int run(int argc, char** argv) {
 
     add_run_command(app, options);
     add_sample_command(app, options);
+    add_status_command(app, options);
+    add_query_command(app, options);
+    add_export_command(app, options);
+    add_alerts_command(app, options);
+    add_metrics_command(app, options);
+    add_rules_command(app, options);
+    add_report_command(app, options);
+    add_sysinfo_command(app, options);
     add_config_command(app, options);
 
     try {

@@ -35,6 +35,12 @@ RootFs root_fs(const GlobalOptions& options);
 void add_run_command(CLI::App& app, GlobalOptions& options);
 void add_sample_command(CLI::App& app, GlobalOptions& options);
 void add_config_command(CLI::App& app, GlobalOptions& options);
+void add_status_command(CLI::App& app, GlobalOptions& options);
+void add_query_command(CLI::App& app, GlobalOptions& options);
+void add_export_command(CLI::App& app, GlobalOptions& options);
+void add_alerts_command(CLI::App& app, GlobalOptions& options);
+void add_metrics_command(CLI::App& app, GlobalOptions& options);
+void add_rules_command(CLI::App& app, GlobalOptions& options);
 
 // Runs the program; returns the process exit code (0 ok, 1 runtime failure, 2 usage/config).
 int run(int argc, char** argv);

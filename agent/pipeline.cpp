@@ -1,0 +1,217 @@
+#include "agent/pipeline.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "agent/exposition.hpp"
+
+namespace boxmon::agent {
+
+namespace {
+
+// A day of ticks at the default interval; older ones are dropped (and counted) when the store
+// stays unwritable longer than that.
+constexpr std::size_t k_backlog_max = 1440;
+
+std::size_t ring_capacity(const Config& c) {
+    const auto interval = std::max<std::int64_t>(c.general.interval.count(), 1);
+    const auto window = std::max(c.storage.ring_window, c.alerting.window);
+    return static_cast<std::size_t>(window.count() / interval) + 2;
+}
+
+// `quick_check` reads the whole file (about 0.7 s for 30 days): the daemon's main connection
+// does it once at start; a one-shot sample every minute and the second connection do not (the
+// header and schema are still checked).
+store::StoreOptions store_options(const Config& c, bool quick_check) {
+    store::StoreOptions o;
+    o.quick_check = quick_check;
+    o.path = c.database_path();
+    o.busy_timeout = c.storage.busy_timeout;
+    o.retention_raw = c.storage.retention_raw;
+    o.retention_5m = c.storage.retention_5m;
+    o.retention_1h = c.storage.retention_1h;
+    return o;
+}
+
+void log_open_report(const store::Store& s) {
+    const auto& r = s.open_report();
+    if (r.created) spdlog::info("created the database {}", s.path().string());
+    if (r.migrated_from >= 0) spdlog::info("migrated the database from schema version {}", r.migrated_from);
+    if (r.moved_aside)
+        spdlog::error("the database was corrupt ({}); it was moved aside to {} and a new one started",
+                      r.corruption, r.moved_aside->string());
+}
+
+}  // namespace
+
+std::string host_name(const Config& config) {
+    if (!config.general.hostname.empty()) return config.general.hostname;
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+    return buf;
+}
+
+Pipeline::Pipeline(const Config& config, PipelineOptions options)
+    : m_config(config),
+      m_options(std::move(options)),
+      m_collectors(m_config),
+      m_ring(ring_capacity(m_config)),
+      m_engine(m_config.rules) {}
+
+Pipeline::~Pipeline() {
+    if (m_dispatcher) m_dispatcher->stop(std::chrono::seconds(1));
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::open(const Config& config, PipelineOptions options) {
+    if (!options.clock) options.clock = &SystemClock::instance();
+    std::unique_ptr<Pipeline> p(new Pipeline(config, std::move(options)));
+    BOXMON_TRY(store, store::Store::open(store_options(p->m_config, !p->m_options.one_shot)));
+    p->m_store = std::move(store);
+    log_open_report(*p->m_store);
+
+    BOXMON_TRY(counters, p->m_store->load_counters());
+    p->m_counters = std::move(counters);
+    BOXMON_TRY(last, p->m_store->last_tick());
+    p->m_last_tick = last;
+    BOXMON_TRY(states, p->m_store->load_rule_states());
+    for (const auto& problem : p->m_engine.restore(states)) spdlog::warn("rule state dropped: {}", problem);
+
+    BOXMON_TRY(preparer, alerting::Preparer::create(p->m_config));
+    p->m_preparer = std::make_unique<alerting::Preparer>(std::move(preparer));
+    OutboxStore* outbox = &p->m_store->outbox();
+    if (!p->m_options.one_shot) {
+        // The dispatcher's threads use their own connection, so a slow send never holds the
+        // tick's connection and the tick's transaction never waits on a send.
+        BOXMON_TRY(second, store::Store::open(store_options(p->m_config, false)));
+        p->m_dispatch_store = std::move(second);
+        outbox = &p->m_dispatch_store->outbox();
+    }
+    p->m_dispatcher = std::make_unique<alerting::Dispatcher>(p->m_config, *outbox, *p->m_options.clock);
+    return p;
+}
+
+bool Pipeline::counters_from_other_boot(const std::string& boot_id) const {
+    return m_counters && !m_counters->boot_id.empty() && m_counters->boot_id != boot_id;
+}
+
+std::vector<WindowPoint> Pipeline::window_for(const SeriesKey& key, WallTime ts) {
+    const WallTime since = ts - std::chrono::duration_cast<std::chrono::milliseconds>(m_config.alerting.window);
+    auto points = m_ring.window(key, since);
+    // One-shot mode starts with an empty ring: the window comes from the database.
+    if (points.size() <= 1 && m_store) {
+        if (auto history = m_store->query(key, since, ts); history && !history->empty()) {
+            std::vector<WindowPoint> out;
+            for (const auto& h : *history) out.push_back({h.ts, h.value});
+            for (const auto& p : points)
+                if (out.empty() || p.ts > out.back().ts) out.push_back(p);
+            return out;
+        }
+    }
+    return points;
+}
+
+void Pipeline::flush_backlog(TickOutcome& out) {
+    while (!m_backlog.empty()) {
+        auto& next = m_backlog.front();
+        auto r = m_store->commit_tick(next);
+        if (!r) {
+            out.store_error = r.error().message;
+            if (!m_degraded)
+                spdlog::error("cannot write to the database {}: {}; samples are kept in memory and written "
+                              "when it recovers",
+                              m_store->path().string(), out.store_error);
+            m_degraded = true;
+            break;
+        }
+        m_last_tick = next.sample.ts;
+        m_backlog.pop_front();
+    }
+    if (m_backlog.empty() && m_degraded) {
+        m_degraded = false;
+        spdlog::info("the database is writable again; the waiting ticks are written");
+        // Alerts raised while it was not were sent from memory; those not yet delivered now go
+        // to the outbox so they survive a restart.
+        std::vector<OutboxItem> pending;
+        for (auto& row : m_dispatcher->take_unpersisted())
+            if (row.state == OutboxState::pending) pending.push_back(std::move(row.item));
+        if (!pending.empty()) {
+            if (auto r = m_store->outbox().insert(pending); !r)
+                spdlog::error("cannot write {} pending alerts to the outbox: {}", pending.size(), r.error().message);
+        }
+    }
+    out.stored = m_backlog.empty();
+    out.backlog = m_backlog.size();
+}
+
+void Pipeline::write_textfile(const Sample& sample) {
+    SelfMetrics self;
+    self.last_tick = sample.ts;
+    if (auto counts = m_store->outbox().counts()) self.outbox = *counts;
+    // Atomic (temporary file + rename): node_exporter never reads half a file.
+    if (auto r = write_file_atomic(m_config.http.textfile, to_exposition(sample, self), 0644); !r)
+        spdlog::warn("cannot write the metrics textfile: {}", r.error().message);
+}
+
+TickOutcome Pipeline::tick(WallTime ts, const Instant& now, bool gap_before) {
+    TickOutcome out;
+    auto pass = m_collectors.collect(m_options.root, now, ts, m_counters ? &*m_counters : nullptr);
+    m_ring.append(pass.sample);
+
+    rules::TickContext ctx;
+    ctx.ts = ts;
+    ctx.boottime = now.boottime;
+    ctx.boot_id = pass.counters.boot_id;
+    ctx.interval = m_config.general.interval;
+    ctx.host = host_name(m_config);
+    auto eval = m_engine.evaluate(pass.sample, ctx, gap_before);
+
+    store::TickWrite write;
+    for (auto& n : eval.notifications) {
+        n.host = ctx.host;
+        if (n.window.empty()) n.window = window_for(n.series, ts);
+        auto items = m_preparer->prepare(n, ts);
+        write.outbox.insert(write.outbox.end(), std::make_move_iterator(items.begin()),
+                            std::make_move_iterator(items.end()));
+    }
+    out.notifications = eval.notifications.size();
+    out.decisions = std::move(eval.decisions);
+
+    write.sample = pass.sample;
+    write.counters = pass.counters;
+    write.rule_states = std::move(eval.states);
+    write.rule_states_removed = std::move(eval.removed);
+    write.incidents = std::move(eval.incidents);
+    write.gap_before = gap_before;
+    m_counters = std::move(pass.counters);
+
+    std::vector<OutboxItem> outbox_copy;
+    if (!write.outbox.empty()) outbox_copy = write.outbox;
+    m_backlog.push_back(std::move(write));
+    if (m_backlog.size() > k_backlog_max) {
+        m_backlog.pop_front();
+        if (++m_dropped == 1 || m_dropped % 60 == 0)
+            spdlog::error("the database has been unwritable for more than {} ticks; {} oldest ticks dropped",
+                          k_backlog_max, m_dropped);
+    }
+    flush_backlog(out);
+
+    if (!out.stored && !outbox_copy.empty()) {
+        // The alerts of a tick that could not be written still go out, from memory; the tick
+        // waits in the backlog without them so they are not sent twice.
+        m_backlog.back().outbox.clear();
+        m_dispatcher->submit_unpersisted(std::move(outbox_copy));
+    }
+    if (out.stored && !m_config.http.textfile.empty()) write_textfile(pass.sample);
+    if (out.stored) {
+        if (auto r = m_store->maintenance_step(ts); !r)
+            spdlog::warn("database maintenance: {}", r.error().message);
+        m_dispatcher->wake();
+    }
+    out.sample = std::move(pass.sample);
+    return out;
+}
+
+}  // namespace boxmon::agent

@@ -1,0 +1,358 @@
+// boxmon status, boxmon query, boxmon export: read the database (never write it), so they work
+// beside a running daemon and on a copy of the file.
+#include <cstdio>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/exposition.hpp"
+#include "agent/lock.hpp"
+#include "agent/pipeline.hpp"
+#include "cli/app.hpp"
+#include "core/metric_format.hpp"
+#include "core/sparkline.hpp"
+#include "core/units.hpp"
+#include "rules/engine.hpp"
+#include "store/store.hpp"
+
+namespace boxmon::cli {
+
+namespace {
+
+using nlohmann::json;
+
+Result<std::unique_ptr<store::Store>> open_read_only(const Config& config) {
+    store::StoreOptions o;
+    o.path = config.database_path();
+    o.busy_timeout = config.storage.busy_timeout;
+    o.read_only = true;
+    o.quick_check = false;  // a reader; the writer checks the file when it opens it
+    auto s = store::Store::open(o);
+    if (!s && s.error().kind == ErrorKind::not_found)
+        return fail_as(ErrorKind::not_found,
+                       "no database at {} yet; start `boxmon run` or take a sample with `boxmon sample`",
+                       o.path.string());
+    return s;
+}
+
+Result<std::chrono::milliseconds> parse_since(const std::string& text) {
+    auto d = parse_duration(text);
+    if (!d) return fail_as(ErrorKind::usage, "--since {}: {}", text, d.error().message);
+    return *d;
+}
+
+std::string age_text(WallTime then, WallTime now) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - then);
+    if (ms.count() < 0) return "in the future (clock stepped back?)";
+    return format_duration(std::chrono::duration_cast<std::chrono::seconds>(ms)) + " ago";
+}
+
+// ---- status ----------------------------------------------------------------------------------
+
+// `boxmon status` exit code when the last sample is older than three intervals.
+constexpr int k_exit_stale = 3;
+
+struct StatusOptions {
+    bool json = false;
+};
+
+Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) {
+    BOXMON_TRY(loaded, load_effective_config(options));
+    const Config& config = loaded.config;
+    const WallTime now = SystemClock::instance().wall();
+    const auto holder = agent::InstanceLock::holder(config.general.state_dir);
+    BOXMON_TRY(db, open_read_only(config));
+    BOXMON_TRY(last, db->last_tick());
+    BOXMON_TRY(series, db->series());
+    BOXMON_TRY(states, db->load_rule_states());
+    BOXMON_TRY(open_incidents, db->incidents(WallTime{}, now, true));
+    BOXMON_TRY(outbox, db->outbox().counts());
+
+    const WallTime since = (last ? *last : now) - std::chrono::hours(1);
+    struct Row {
+        SeriesKey key;
+        double value;
+        std::vector<double> hour;
+    };
+    std::vector<Row> rows;
+    for (const auto& s : series) {
+        if (!last || !s.last_seen || *s.last_seen < *last) continue;  // not in the last sample
+        BOXMON_TRY(points, db->query(s.key, since, *last));
+        if (points.empty()) continue;
+        Row r{s.key, points.back().value, {}};
+        for (const auto& p : points) r.hour.push_back(p.value);
+        rows.push_back(std::move(r));
+    }
+    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.key < b.key; });
+
+    rules::Engine engine(config.rules);
+    const auto problems = engine.restore(states);
+    rules::TickContext ctx;
+    ctx.ts = now;
+    ctx.interval = config.general.interval;
+    const auto rule_status = engine.status(ctx);
+    // A monitor watching the monitor: stale when the last tick is more than three intervals old.
+    const bool stale = !last || (now - *last) > 3 * config.general.interval;
+    const int code = stale ? k_exit_stale : 0;
+
+    if (opts.json) {
+        json j;
+        j["database"] = db->path().string();
+        j["daemon"] = holder ? json{{"pid", holder->pid}, {"mode", holder->mode}} : json(nullptr);
+        j["last_sample"] = last ? json(format_iso8601(*last)) : json(nullptr);
+        j["stale"] = stale;
+        j["last_sample_age_seconds"] =
+            last ? json(std::chrono::duration_cast<std::chrono::seconds>(now - *last).count()) : json(nullptr);
+        const auto& report = db->open_report();
+        if (report.moved_aside) j["database_moved_aside"] = report.moved_aside->string();
+        j["outbox"] = {{"pending", outbox.pending}, {"dead", outbox.dead}, {"delivered", outbox.delivered}};
+        json values = json::array();
+        for (const auto& r : rows)
+            values.push_back({{"series", r.key.to_string()}, {"value", r.value}, {"last_hour", r.hour}});
+        j["values"] = std::move(values);
+        json rs = json::array();
+        for (const auto& s : rule_status)
+            rs.push_back({{"rule", s.rule}, {"series", s.series.to_string()}, {"phase", s.phase},
+                          {"severity", to_string(s.severity)}, {"text", s.text}});
+        j["rules"] = std::move(rs);
+        json inc = json::array();
+        for (const auto& i : open_incidents)
+            inc.push_back({{"id", i.id}, {"rule", i.rule}, {"series", i.series.to_string()},
+                           {"severity", to_string(i.severity)}, {"start", format_iso8601(i.start)}});
+        j["open_incidents"] = std::move(inc);
+        std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+        return code;
+    }
+
+    std::string out;
+    out += fmt::format("host      {}\n", agent::host_name(config));
+    out += fmt::format("daemon    {}\n", holder ? fmt::format("running (PID {}, boxmon {})", holder->pid,
+                                                              holder->mode.empty() ? "run" : holder->mode)
+                                                : std::string("not running"));
+    out += fmt::format("database  {}\n", db->path().string());
+    if (const auto& report = db->open_report(); report.moved_aside)
+        out += fmt::format("          a corrupt database was moved aside to {}\n", report.moved_aside->string());
+    out += fmt::format("last      {}{}\n",
+                       last ? fmt::format("{} ({})", format_iso8601(*last), age_text(*last, now)) : std::string("no sample yet"),
+                       stale ? fmt::format("  STALE: older than 3 intervals ({}); is boxmon run or its timer running?",
+                                           format_duration(3 * config.general.interval))
+                             : std::string());
+    out += fmt::format("alerts    {} pending, {} dead{}\n", outbox.pending, outbox.dead,
+                       outbox.oldest_pending ? fmt::format(" (oldest pending since {})",
+                                                           format_iso8601(*outbox.oldest_pending))
+                                             : std::string());
+    if (!rows.empty()) {
+        std::size_t width = 6;
+        for (const auto& r : rows) width = std::max(width, r.key.to_string().size());
+        out += fmt::format("\n{:<{}}  {:>14}  last hour\n", "SERIES", width, "NOW");
+        for (const auto& r : rows)
+            out += fmt::format("{:<{}}  {:>14}  {}\n", r.key.to_string(), width,
+                               format_metric_value(r.key.name(), r.value), sparkline(r.hour, 30));
+    }
+    if (!rule_status.empty()) {
+        out += "\nRULES\n";
+        for (const auto& s : rule_status)
+            out += fmt::format("  {:<22} {:<40} {}\n", s.rule, s.series.to_string(), s.text);
+    }
+    for (const auto& p : problems) out += fmt::format("  (rule state dropped: {})\n", p);
+    out += "\nOPEN INCIDENTS\n";
+    if (open_incidents.empty()) out += "  none\n";
+    for (const auto& i : open_incidents)
+        out += fmt::format("  {} {} {} since {} (peak {})\n", to_string(i.severity), i.rule, i.series.to_string(),
+                           format_iso8601(i.start), format_metric_value(i.series.name(), i.peak_value));
+    std::fputs(out.c_str(), stdout);
+    return code;
+}
+
+// ---- query -----------------------------------------------------------------------------------
+
+struct QueryOptions {
+    std::string series;
+    std::string since = "6h";
+    std::string step;
+    bool json = false;
+};
+
+Result<int> run_query(const GlobalOptions& options, const QueryOptions& opts) {
+    BOXMON_TRY(loaded, load_effective_config(options));
+    auto key = SeriesKey::parse(opts.series);
+    if (!key)
+        return fail_as(ErrorKind::usage, "{}; write a series as name or name{{label=\"value\"}}", key.error().message);
+    BOXMON_TRY(window, parse_since(opts.since));
+    auto resolution = store::resolution_for(window);
+    if (!opts.step.empty()) {
+        auto step = parse_duration(opts.step);
+        if (!step) return fail_as(ErrorKind::usage, "--step {}: {}", opts.step, step.error().message);
+        if (*step >= std::chrono::hours(1)) resolution = store::Resolution::one_hour;
+        else if (*step >= std::chrono::minutes(5)) resolution = store::Resolution::five_minutes;
+        else resolution = store::Resolution::raw;
+    }
+    BOXMON_TRY(db, open_read_only(loaded.config));
+    const WallTime now = SystemClock::instance().wall();
+    BOXMON_TRY(points, db->query(*key, now - window, now, resolution));
+    if (opts.json) {
+        json arr = json::array();
+        for (const auto& p : points)
+            arr.push_back({{"ts", format_iso8601(p.ts)}, {"value", p.value}, {"min", p.min}, {"max", p.max},
+                           {"count", p.count}});
+        std::printf("%s\n", json{{"series", key->to_string()}, {"points", arr}}.dump(2).c_str());
+        return 0;
+    }
+    if (points.empty()) {
+        std::fprintf(stderr, "no points for %s in the last %s\n", key->to_string().c_str(), opts.since.c_str());
+        return 0;
+    }
+    const bool rollup = resolution != store::Resolution::raw;
+    for (const auto& p : points) {
+        if (rollup)
+            std::printf("%s  %s  (min %s, max %s, %lld samples)\n", format_iso8601(p.ts).c_str(),
+                        format_metric_value(key->name(), p.value).c_str(),
+                        format_metric_value(key->name(), p.min).c_str(),
+                        format_metric_value(key->name(), p.max).c_str(), static_cast<long long>(p.count));
+        else
+            std::printf("%s  %s\n", format_iso8601(p.ts).c_str(), format_metric_value(key->name(), p.value).c_str());
+    }
+    return 0;
+}
+
+// ---- export ----------------------------------------------------------------------------------
+
+struct ExportOptions {
+    std::string format = "csv";
+    std::string since = "24h";
+};
+
+// The operator's original CSV columns, each a series (or the total of a metric's series).
+struct Column {
+    const char* header;
+    SeriesKey key;
+};
+
+std::vector<Column> csv_columns() {
+    return {
+        {"cpu_percent", SeriesKey("cpu_percent")},
+        {"gpu_util", SeriesKey("gpu_util_percent", {{"gpu", "0"}})},
+        {"mem_used_percent", SeriesKey("mem_used_percent")},
+        {"net_bytes_in_per_s", SeriesKey("net_rx_bytes_per_second")},
+        {"net_bytes_out_per_s", SeriesKey("net_tx_bytes_per_second")},
+        {"disk_used_percent", SeriesKey("disk_used_percent", {{"mount", "/"}})},
+    };
+}
+
+Result<int> run_export(const GlobalOptions& options, const ExportOptions& opts) {
+    BOXMON_TRY(loaded, load_effective_config(options));
+    BOXMON_TRY(window, parse_since(opts.since));
+    if (opts.format != "csv" && opts.format != "json")
+        return fail_as(ErrorKind::usage, "--format {}: use csv or json", opts.format);
+    BOXMON_TRY(db, open_read_only(loaded.config));
+    const WallTime now = SystemClock::instance().wall();
+    const WallTime since = now - window;
+    const auto resolution = store::resolution_for(window);
+
+    if (opts.format == "json") {
+        BOXMON_TRY(series, db->series());
+        json out = json::array();
+        for (const auto& s : series) {
+            BOXMON_TRY(points, db->query(s.key, since, now, resolution));
+            if (points.empty()) continue;
+            json arr = json::array();
+            for (const auto& p : points) arr.push_back({format_iso8601(p.ts), p.value});
+            out.push_back({{"series", s.key.to_string()}, {"points", std::move(arr)}});
+        }
+        std::printf("%s\n", out.dump(1, ' ', false, json::error_handler_t::replace).c_str());
+        return 0;
+    }
+
+    // CSV: one row per tick, empty cells where a series has no value (a machine without a GPU).
+    // The GPU column takes the first GPU whatever its labels are.
+    const auto columns = csv_columns();
+    std::map<WallTime, std::vector<std::optional<double>>> rows;
+    BOXMON_TRY(ticks, db->ticks(since, now));
+    if (resolution == store::Resolution::raw)
+        for (const auto& [ts, gap] : ticks) rows[ts].resize(columns.size());
+    BOXMON_TRY(all_series, db->series());
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+        std::optional<SeriesKey> key;
+        for (const auto& s : all_series) {
+            if (s.key == columns[c].key) { key = s.key; break; }
+            if (!key && c == 1 && s.key.name() == "gpu_util_percent") key = s.key;
+        }
+        if (!key) continue;
+        BOXMON_TRY(points, db->query(*key, since, now, resolution));
+        for (const auto& p : points) {
+            auto& row = rows[p.ts];
+            row.resize(columns.size());
+            row[c] = p.value;
+        }
+    }
+    std::string out = "timestamp";
+    for (const auto& c : columns) out += fmt::format(",{}", c.header);
+    out += '\n';
+    for (const auto& [ts, values] : rows) {
+        out += format_iso8601(ts);
+        for (const auto& v : values) out += v ? fmt::format(",{:.6g}", *v) : std::string(",");
+        out += '\n';
+    }
+    std::fputs(out.c_str(), stdout);
+    return 0;
+}
+
+// ---- metrics ---------------------------------------------------------------------------------
+
+Result<int> run_metrics(const GlobalOptions& options) {
+    BOXMON_TRY(loaded, load_effective_config(options));
+    BOXMON_TRY(db, open_read_only(loaded.config));
+    BOXMON_TRY(last, db->last_tick());
+    Sample sample;
+    agent::SelfMetrics self;
+    self.last_tick = last;
+    BOXMON_TRY(outbox, db->outbox().counts());
+    self.outbox = outbox;
+    if (last) {
+        sample.ts = *last;
+        BOXMON_TRY(series, db->series());
+        for (const auto& s : series) {
+            if (!s.last_seen || *s.last_seen < *last) continue;
+            BOXMON_TRY(points, db->query(s.key, *last, *last));
+            if (!points.empty()) sample.add(s.key, points.back().value);
+        }
+    }
+    std::fputs(agent::to_exposition(sample, self).c_str(), stdout);
+    return 0;
+}
+
+}  // namespace
+
+void add_metrics_command(CLI::App& app, GlobalOptions& options) {
+    auto* sub = app.add_subcommand("metrics", "Print the last sample in the Prometheus text exposition format");
+    sub->callback([&options] { options.action = [&options] { return run_metrics(options); }; });
+}
+
+void add_status_command(CLI::App& app, GlobalOptions& options) {
+    auto opts = std::make_shared<StatusOptions>();
+    auto* sub = app.add_subcommand("status", "Current values, the last hour, rule states and open incidents");
+    sub->footer("Exit code 3 when the last sample is older than three intervals (a stopped daemon or timer).");
+    sub->add_flag("--json", opts->json, "Print as JSON");
+    sub->callback([&options, opts] { options.action = [&options, opts] { return run_status(options, *opts); }; });
+}
+
+void add_query_command(CLI::App& app, GlobalOptions& options) {
+    auto opts = std::make_shared<QueryOptions>();
+    auto* sub = app.add_subcommand("query", "Print the history of one series");
+    sub->add_option("series", opts->series, "The series, e.g. cpu_percent or disk_used_percent{mount=\"/\"}")
+        ->required();
+    sub->add_option("--since", opts->since, "How far back (e.g. 90m, 6h, 30d)")->capture_default_str();
+    sub->add_option("--step", opts->step, "Resolution: under 5m raw samples, 5m or 1h rollups (min/avg/max)");
+    sub->add_flag("--json", opts->json, "Print as JSON");
+    sub->callback([&options, opts] { options.action = [&options, opts] { return run_query(options, *opts); }; });
+}
+
+void add_export_command(CLI::App& app, GlobalOptions& options) {
+    auto opts = std::make_shared<ExportOptions>();
+    auto* sub = app.add_subcommand("export", "Export history as CSV (the headline columns) or JSON (every series)");
+    sub->add_option("--format", opts->format, "csv or json")->capture_default_str();
+    sub->add_option("--since", opts->since, "How far back (e.g. 24h, 7d)")->capture_default_str();
+    sub->callback([&options, opts] { options.action = [&options, opts] { return run_export(options, *opts); }; });
+}
+
+}  // namespace boxmon::cli

@@ -1,0 +1,149 @@
+// Certificates: subject, issuer and validity read with OpenSSL's library (never a shell-out to
+// `openssl x509`). Only metadata reaches the report; key files are never opened (RELIABILITY X3).
+#include <glob.h>
+#include <sys/stat.h>
+
+#include <ctime>
+#include <memory>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/fs.hpp"
+#include "report/gather.hpp"
+
+namespace boxmon::report {
+
+namespace {
+
+// A certificate file is a few KiB; a chain bundle some tens. Larger files are not certificates
+// we should be parsing in a report (RELIABILITY B10: a 50 MB file, a 10,000-certificate bundle).
+constexpr std::size_t k_cert_file_max_bytes = 1u << 20;
+
+struct BioFree {
+    void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+    void operator()(X509* x) const { X509_free(x); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+
+std::string name_text(const X509_NAME* name) {
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    if (!bio || name == nullptr) return {};
+    X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio.get(), &data);
+    return n > 0 ? std::string(data, static_cast<std::size_t>(n)) : std::string();
+}
+
+std::optional<WallTime> asn1_time(const ASN1_TIME* t) {
+    if (t == nullptr) return std::nullopt;
+    std::tm tm{};
+    if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+    return from_unix_seconds(static_cast<std::int64_t>(::timegm(&tm)));
+}
+
+// Private key files by the names certbot and common setups give them: never opened.
+bool looks_like_key_file(const std::filesystem::path& path) {
+    const std::string name = path.filename().string();
+    return name.find("privkey") != std::string::npos || name.ends_with(".key") ||
+           name.find("private") != std::string::npos;
+}
+
+}  // namespace
+
+long days_left(WallTime not_after, WallTime now) {
+    // Toward zero: a certificate that expired 3 days and 1 hour ago "expired 3 days ago".
+    return static_cast<long>(std::chrono::duration_cast<std::chrono::days>(not_after - now).count());
+}
+
+CertInfo read_certificate(const std::filesystem::path& path) {
+    CertInfo info;
+    info.path = path;
+    if (looks_like_key_file(path)) {
+        info.error = "skipped: looks like a private key file (not opened)";
+        return info;
+    }
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) {
+        info.error = fmt::format("cannot read: {}", std::system_category().message(errno));
+        return info;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        info.error = "skipped: not a regular file";
+        return info;
+    }
+    if (static_cast<std::uint64_t>(st.st_size) > k_cert_file_max_bytes) {
+        info.error = "skipped: larger than 1 MiB";
+        return info;
+    }
+    auto content = read_bounded(path, k_cert_file_max_bytes);
+    if (!content) {
+        info.error = "cannot read: " + content.error().message;
+        return info;
+    }
+    BioPtr bio(BIO_new_mem_buf(content->data(), static_cast<int>(content->size())));
+    if (!bio) {
+        info.error = "out of memory";
+        return info;
+    }
+    // The first certificate is the leaf (certbot's cert.pem and fullchain.pem both start with it).
+    X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (leaf) {
+        info.certificates_in_file = 1;
+        while (X509Ptr more{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)})
+            ++info.certificates_in_file;
+    } else {
+        const auto* p = reinterpret_cast<const unsigned char*>(content->data());
+        leaf.reset(d2i_X509(nullptr, &p, static_cast<long>(content->size())));
+        if (leaf) info.certificates_in_file = 1;
+    }
+    ERR_clear_error();
+    if (!leaf) {
+        info.error = content->find("PRIVATE KEY-----") != std::string::npos
+                         ? "not a certificate: the file holds a private key (not shown)"
+                         : "not a certificate: no PEM or DER certificate found";
+        return info;
+    }
+    info.subject = name_text(X509_get_subject_name(leaf.get()));
+    info.issuer = name_text(X509_get_issuer_name(leaf.get()));
+    info.not_before = asn1_time(X509_get0_notBefore(leaf.get()));
+    info.not_after = asn1_time(X509_get0_notAfter(leaf.get()));
+    return info;
+}
+
+Result<std::vector<CertInfo>> gather_certificates(const std::vector<std::string>& patterns,
+                                                  std::size_t max_files) {
+    if (patterns.empty()) return fail("no certificates configured (report.certificates)");
+    std::vector<CertInfo> out;
+    std::size_t matched = 0;
+    for (const auto& pattern : patterns) {
+        glob_t g{};
+        const int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+        if (rc == 0) {
+            for (std::size_t i = 0; i < g.gl_pathc; ++i) {
+                ++matched;
+                if (out.size() < max_files) out.push_back(read_certificate(g.gl_pathv[i]));
+            }
+        }
+        ::globfree(&g);
+    }
+    if (matched == 0)
+        return fail_as(ErrorKind::not_found, "no certificate files match {}", fmt::join(patterns, ", "));
+    if (matched > out.size()) {
+        CertInfo more;
+        more.error = fmt::format("{} more files not read (limit {})", matched - out.size(), max_files);
+        out.push_back(std::move(more));
+    }
+    return out;
+}
+
+}  // namespace boxmon::report

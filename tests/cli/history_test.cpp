@@ -1,0 +1,86 @@
+// `boxmon sample` fills the database that status, query and export read.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.hpp"
+
+namespace boxmon {
+namespace {
+
+using namespace std::chrono_literals;
+
+test::RunOptions timeout_of(std::chrono::milliseconds t) {
+    test::RunOptions o;
+    o.timeout = t;
+    return o;
+}
+
+class History : public ::testing::Test {
+protected:
+    void SetUp() override {
+        test::write_file(m_dir / "boxmon.toml",
+                         "[general]\ninterval = \"1s\"\n[collectors]\ndisable = [\"gpu_nvidia\"]\n", 0600);
+    }
+    test::ProcessResult boxmon(std::vector<std::string> rest) {
+        std::vector<std::string> a = {"--config", (m_dir / "boxmon.toml").string(), "--state-dir",
+                                      (m_dir / "state").string()};
+        a.insert(a.end(), rest.begin(), rest.end());
+        return test::run_boxmon(a, timeout_of(30s));
+    }
+    test::TempDir m_dir;
+};
+
+TEST_F(History, status_before_any_sample_says_how_to_get_one) {
+    const auto r = boxmon({"status"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("boxmon sample"), std::string::npos) << r.err;
+}
+
+TEST_F(History, samples_are_read_back_by_status_query_and_export) {
+    for (int i = 0; i < 3; ++i) {
+        const auto r = boxmon({"sample"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        std::this_thread::sleep_for(1100ms);  // the next one-second slot
+    }
+    const auto status = boxmon({"status", "--json"});
+    ASSERT_TRUE(status.exit_code == 0 || status.exit_code == 3) << status.err;  // 3: stale under load
+    const auto j = nlohmann::json::parse(status.out);
+    EXPECT_FALSE(j["last_sample"].is_null());
+    bool has_cpu = false;
+    for (const auto& v : j["values"]) has_cpu |= v["series"] == "cpu_percent";
+    EXPECT_TRUE(has_cpu) << status.out;
+
+    const auto query = boxmon({"query", "mem_used_percent", "--since", "1h", "--json"});
+    ASSERT_EQ(query.exit_code, 0) << query.err;
+    EXPECT_EQ(nlohmann::json::parse(query.out)["points"].size(), 3u) << query.out;
+
+    const auto csv = boxmon({"export", "--format", "csv", "--since", "1h"});
+    ASSERT_EQ(csv.exit_code, 0) << csv.err;
+    EXPECT_EQ(csv.out.substr(0, csv.out.find('\n')),
+              "timestamp,cpu_percent,gpu_util,mem_used_percent,net_bytes_in_per_s,net_bytes_out_per_s,"
+              "disk_used_percent");
+    EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 4) << csv.out;  // header + 3 ticks
+    // The first tick has no cpu rate yet (one reading); the later ones do.
+    const auto last_line = csv.out.substr(csv.out.rfind('\n', csv.out.size() - 2) + 1);
+    EXPECT_EQ(last_line.substr(0, 2), "20") << last_line;  // an ISO 8601 timestamp
+    EXPECT_NE(last_line.substr(last_line.find(',') + 1, 1), ",") << "no cpu_percent: " << last_line;
+}
+
+TEST_F(History, status_exits_3_when_the_last_sample_is_older_than_three_intervals) {
+    ASSERT_EQ(boxmon({"sample"}).exit_code, 0);
+    std::this_thread::sleep_for(3500ms);  // interval 1 s
+    const auto r = boxmon({"status"});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_NE(r.out.find("STALE"), std::string::npos) << r.out;
+}
+
+TEST_F(History, query_refuses_a_bad_duration_with_exit_2) {
+    ASSERT_EQ(boxmon({"sample"}).exit_code, 0);
+    const auto r = boxmon({"query", "cpu_percent", "--since", "yesterday"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("--since"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace boxmon
