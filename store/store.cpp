@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 
@@ -165,6 +166,27 @@ std::string header_problem(const fs::path& p) {
     return {};
 }
 
+// Databases this process has open for writing, with how many connections. POSIX record locks
+// belong to the process and are all dropped when *any* descriptor of the file is closed, so a
+// second connection (the daemon's dispatcher) must not open and close the database, -wal or -shm
+// files itself to probe them: that would silently drop the first connection's locks, and another
+// process could then reset the -shm under it (SIGBUS in the WAL writer). The first connection
+// probes; later ones in the same process go straight to SQLite, which shares one set of
+// descriptors per file within a process.
+std::mutex g_open_mutex;
+std::map<std::string, int> g_open_writers;
+
+bool register_writer(const fs::path& p) {
+    std::lock_guard lock(g_open_mutex);
+    return g_open_writers[fs::absolute(p).lexically_normal().string()]++ == 0;
+}
+
+void unregister_writer(const fs::path& p) {
+    std::lock_guard lock(g_open_mutex);
+    auto it = g_open_writers.find(fs::absolute(p).lexically_normal().string());
+    if (it != g_open_writers.end() && --it->second <= 0) g_open_writers.erase(it);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -190,10 +212,19 @@ public:
     std::unordered_map<SeriesKey, CachedSeries, SeriesKeyHash> series_cache;
     std::unordered_map<const char*, Stmt> statements;
 
-    void close() {
+    bool registered = false;  // counted in g_open_writers
+
+    // The connection only; this process still counts as the file's writer (g_open_writers).
+    void close_connection() {
         statements.clear();
         if (db) sqlite3_close_v2(db);
         db = nullptr;
+    }
+
+    void close() {
+        close_connection();
+        if (registered) unregister_writer(options.path);
+        registered = false;
     }
 
     Unexpected<Error> error(int rc, std::string_view what) const {
@@ -271,11 +302,11 @@ public:
 };
 
 Result<void> Store::Impl::open_connection(int flags) {
-    close();
+    close_connection();
     int rc = sqlite3_open_v2(options.path.c_str(), &db, flags | SQLITE_OPEN_NOFOLLOW, nullptr);
     if (rc != SQLITE_OK) {
         auto e = error(rc, "opening the database");
-        close();
+        close_connection();
         return e;
     }
     sqlite3_extended_result_codes(db, 1);
@@ -346,7 +377,7 @@ void Store::Impl::recover_interrupted_move() {
 }
 
 Result<void> Store::Impl::move_aside(const std::string& reason) {
-    close();
+    close_connection();
     const fs::path& p = options.path;
     fs::path target = with_suffix(p, ".corrupt-" + file_stamp());
     std::error_code ec;
@@ -376,6 +407,13 @@ Result<void> Store::Impl::open_writer() {
     const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
     BOXMON_CHECK(ensure_directory(dir));
     for (const char* suffix : {"", "-wal", "-shm"}) BOXMON_CHECK(refuse_symlink(with_suffix(p, suffix)));
+    registered = true;
+    if (!register_writer(p)) {
+        // Another connection of this process has the file open and probed it (see
+        // g_open_writers): only SQLite may touch the files now.
+        BOXMON_CHECK(open_connection(SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX));
+        return configure_and_migrate();
+    }
     recover_interrupted_move();
 
     std::string corrupt;

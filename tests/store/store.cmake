@@ -9,6 +9,7 @@ boxmon_add_tests(store_tests
           ${CMAKE_CURRENT_LIST_DIR}/store_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/store_fault_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/store_crash_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/store_two_writers_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/crash_vfs.cpp
   LIBS boxmon_store PkgConfig::SQLITE3)
 add_dependencies(store_tests store_test_helper)
