@@ -14,17 +14,11 @@
 #include <thread>
 #include <unordered_set>
 
+#include "collector/linux/parse_proc.hpp"  // parse_u64
+
 namespace boxmon::collector::kernel {
 
 namespace {
-
-std::optional<std::uint64_t> to_u64(std::string_view s) {
-    std::uint64_t v = 0;
-    const auto* end = s.data() + s.size();
-    const auto r = std::from_chars(s.data(), end, v);
-    if (s.empty() || r.ec != std::errc() || r.ptr != end) return std::nullopt;
-    return v;
-}
 
 // Splits on runs of spaces and tabs (mountinfo separates by one space; escapes keep paths whole).
 // Fills `out` (cleared first; its capacity is reused line after line). With `mountinfo`, stops
@@ -54,13 +48,13 @@ std::string parse_mount_line(std::string_view line, MountInfo& m, std::vector<st
     const auto after = static_cast<std::size_t>(f.end() - sep) - 1;
     if (before < 6) return fmt::format("expected at least 6 fields before \" - \", found {}", before);
     if (after < 1) return "no filesystem type after \" - \"";
-    const auto id = to_u64(f[0]);
-    const auto parent = to_u64(f[1]);
+    const auto id = parse_u64(f[0]);
+    const auto parent = parse_u64(f[1]);
     if (!id || !parent) return fmt::format("mount id \"{}\" or parent id \"{}\" is not a number", f[0], f[1]);
     const auto colon = f[2].find(':');
     if (colon == std::string_view::npos) return fmt::format("device \"{}\" is not major:minor", f[2]);
-    const auto major = to_u64(f[2].substr(0, colon));
-    const auto minor = to_u64(f[2].substr(colon + 1));
+    const auto major = parse_u64(f[2].substr(0, colon));
+    const auto minor = parse_u64(f[2].substr(colon + 1));
     if (!major || !minor || *major > 0xffffffffu || *minor > 0xffffffffu)
         return fmt::format("device \"{}\" is not major:minor", f[2]);
     m.mount_id = *id;
@@ -219,7 +213,7 @@ Result<std::unordered_map<std::string, FsStats>> parse_statvfs_capture(std::stri
                         lineno, f.size());
         std::array<std::uint64_t, 6> v{};
         for (std::size_t i = 0; i < v.size(); ++i) {
-            const auto n = to_u64(f[i + 1]);
+            const auto n = parse_u64(f[i + 1]);
             if (!n) return fail("line {}: field {} is not an unsigned number: \"{}\"", lineno, i + 2, f[i + 1]);
             v[i] = *n;
         }

@@ -2,17 +2,11 @@
 
 #include <charconv>
 
+#include "collector/linux/parse_proc.hpp"  // parse_u64
+
 namespace boxmon::collector::kernel {
 
 namespace {
-
-std::optional<std::uint64_t> to_u64(std::string_view s) {
-    std::uint64_t v = 0;
-    const auto* end = s.data() + s.size();
-    const auto r = std::from_chars(s.data(), end, v);
-    if (s.empty() || r.ec != std::errc() || r.ptr != end) return std::nullopt;
-    return v;
-}
 
 // Fills `out` (cleared first; its capacity is reused line after line).
 void fields_of(std::string_view line, std::vector<std::string_view>& out) {
@@ -32,15 +26,15 @@ std::string parse_line(const std::vector<std::string_view>& f, DiskStats& d) {
     if (f.size() != 7 && f.size() < 14)
         return fmt::format("expected 11 or more counters after the device name, found {}",
                            f.size() < 3 ? 0 : f.size() - 3);
-    const auto major = to_u64(f[0]);
-    const auto minor = to_u64(f[1]);
+    const auto major = parse_u64(f[0]);
+    const auto minor = parse_u64(f[1]);
     if (!major || !minor || *major > 0xffffffffu || *minor > 0xffffffffu)
         return fmt::format("device number \"{} {}\" is not two unsigned numbers", f[0].substr(0, 32),
                            f[1].substr(0, 32));
     const std::size_t counters = f.size() == 7 ? 4 : 11;
     std::uint64_t v[11] = {};
     for (std::size_t i = 0; i < counters; ++i) {
-        const auto n = to_u64(f[3 + i]);
+        const auto n = parse_u64(f[3 + i]);
         if (!n)
             return fmt::format("counter {} of \"{}\" is not an unsigned 64-bit number: \"{}\"", i + 1,
                                f[2].substr(0, 64), f[3 + i].substr(0, 32));

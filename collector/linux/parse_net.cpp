@@ -4,6 +4,8 @@
 #include <charconv>
 #include <optional>
 
+#include "collector/linux/parse_proc.hpp"  // parse_u64
+
 namespace boxmon::collector::kernel {
 
 namespace {
@@ -11,14 +13,6 @@ namespace {
 // Receive: bytes packets errs drop fifo frame compressed multicast; transmit: bytes packets errs
 // drop fifo colls carrier compressed.
 constexpr std::size_t k_counters = 16;
-
-std::optional<std::uint64_t> to_u64(std::string_view s) {
-    std::uint64_t v = 0;
-    const auto* end = s.data() + s.size();
-    const auto r = std::from_chars(s.data(), end, v);
-    if (r.ec != std::errc() || r.ptr != end || s.empty()) return std::nullopt;
-    return v;
-}
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
@@ -45,7 +39,7 @@ std::string parse_line(std::string_view line, NetDevCounters& out) {
         const auto field = rest.substr(0, len);
         rest.remove_prefix(len);
         if (n == k_counters) break;  // newer kernels may append counters; ignore them
-        const auto value = to_u64(field);
+        const auto value = parse_u64(field);
         if (!value)
             return fmt::format("counter {} of \"{}\" is not an unsigned 64-bit number: \"{}\"", n + 1,
                                name, field.substr(0, 32));
