@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "collector/linux/parse_proc.hpp"  // parse_u64
+#include "collector/linux/text_scan.hpp"
 
 namespace boxmon::collector::kernel {
 
@@ -115,12 +116,10 @@ std::string unescape_mount_path(std::string_view text) {
 Result<Mountinfo> parse_mountinfo(std::string_view text) {
     Mountinfo out;
     std::vector<std::string_view> fields;
-    std::size_t lineno = 0;
-    while (!text.empty()) {
-        const auto nl = text.find('\n');
-        const auto line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        ++lineno;
+    LineReader lines(text);
+    std::string_view line;
+    while (lines.next(line)) {
+        const int lineno = lines.number();
         if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
         MountInfo m;
         auto problem = parse_mount_line(line, m, fields);
@@ -200,13 +199,11 @@ std::optional<double> inodes_used_percent(const FsStats& st) {
 Result<std::unordered_map<std::string, FsStats>> parse_statvfs_capture(std::string_view text) {
     std::unordered_map<std::string, FsStats> out;
     std::vector<std::string_view> f;
-    std::size_t lineno = 0;
-    while (!text.empty()) {
-        const auto nl = text.find('\n');
-        const auto line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        ++lineno;
-        fields_of(line, f);
+    LineReader lines(text);
+    std::string_view line;
+    while (lines.next(line)) {
+        const int lineno = lines.number();
+        split_fields(line, f);
         if (f.empty()) continue;
         if (f.size() != 7)
             return fail("line {}: expected \"mountpoint frsize blocks bfree bavail files ffree\", found {} fields",

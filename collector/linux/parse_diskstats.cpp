@@ -3,22 +3,11 @@
 #include <charconv>
 
 #include "collector/linux/parse_proc.hpp"  // parse_u64
+#include "collector/linux/text_scan.hpp"
 
 namespace boxmon::collector::kernel {
 
 namespace {
-
-// Fills `out` (cleared first; its capacity is reused line after line).
-void fields_of(std::string_view line, std::vector<std::string_view>& out) {
-    out.clear();
-    std::size_t i = 0;
-    while (i < line.size()) {
-        while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-        const std::size_t start = i;
-        while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
-        if (i > start) out.push_back(line.substr(start, i - start));
-    }
-}
 
 // Returns what is wrong with the line, or "".
 std::string parse_line(const std::vector<std::string_view>& f, DiskStats& d) {
@@ -64,13 +53,11 @@ std::string parse_line(const std::vector<std::string_view>& f, DiskStats& d) {
 Result<Diskstats> parse_diskstats(std::string_view text) {
     Diskstats out;
     std::vector<std::string_view> f;
-    std::size_t lineno = 0;
-    while (!text.empty()) {
-        const auto nl = text.find('\n');
-        const auto line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        ++lineno;
-        fields_of(line, f);
+    LineReader lines(text);
+    std::string_view line;
+    while (lines.next(line)) {
+        const int lineno = lines.number();
+        split_fields(line, f);
         if (f.empty()) continue;
         DiskStats d;
         auto problem = parse_line(f, d);

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "collector/linux/parse_proc.hpp"  // parse_u64
+#include "collector/linux/text_scan.hpp"
 
 namespace boxmon::collector::kernel {
 
@@ -64,12 +65,10 @@ std::string parse_line(std::string_view line, NetDevCounters& out) {
 Result<NetDev> parse_net_dev(std::string_view text) {
     if (trim(text).empty()) return fail("empty file; expected the /proc/net/dev header and one line per interface");
     NetDev out;
-    std::size_t lineno = 0;
-    while (!text.empty()) {
-        const auto nl = text.find('\n');
-        const auto line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        ++lineno;
+    LineReader lines(text);
+    std::string_view line;
+    while (lines.next(line)) {
+        const int lineno = lines.number();
         // The two header lines are the only ones with '|'.
         if (trim(line).empty() || line.find('|') != std::string_view::npos) continue;
         NetDevCounters c;

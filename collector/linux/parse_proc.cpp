@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "core/text.hpp"
+#include "collector/linux/text_scan.hpp"
 
 namespace boxmon::collector::kernel {
 
@@ -16,27 +17,7 @@ constexpr std::size_t k_max_quoted = 40;  // how much of a bad token a message s
 // Far above any real machine (the kernel's NR_CPUS limit is 8192); a bigger index is garbage.
 constexpr std::uint64_t k_max_cpu_index = 65535;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
-// Walks `text` line by line without copying.
-class Lines {
-public:
-    explicit Lines(std::string_view text) : m_rest(text) {}
-    // The next line (without '\n'); false at the end.
-    bool next(std::string_view& line) {
-        if (m_rest.empty()) return false;
-        const auto nl = m_rest.find('\n');
-        line = m_rest.substr(0, nl);
-        m_rest = nl == std::string_view::npos ? std::string_view{} : m_rest.substr(nl + 1);
-        ++m_number;
-        return true;
-    }
-    int number() const { return m_number; }
-
-private:
-    std::string_view m_rest;
-    int m_number = 0;
-};
+bool is_space(char c) { return is_field_space(c); }
 
 // Walks the whitespace-separated fields of one line.
 class Fields {
@@ -183,7 +164,7 @@ Result<void> parse_proc_stat(std::string_view text, ProcStat& out) {
     out.cpus.clear();
     out.problem.clear();
     bool have_all = false;
-    Lines lines(text);
+    LineReader lines(text);
     std::string_view line;
     while (lines.next(line)) {
         Fields fields(line);
@@ -237,7 +218,7 @@ Result<ProcStat> parse_proc_stat(std::string_view text) {
 Result<Meminfo> parse_meminfo(std::string_view text) {
     Meminfo out;
     std::optional<std::uint64_t> total;
-    Lines lines(text);
+    LineReader lines(text);
     std::string_view line;
     while (lines.next(line)) {
         const auto colon = line.find(':');
@@ -273,7 +254,7 @@ Result<Meminfo> parse_meminfo(std::string_view text) {
 
 Result<Pressure> parse_pressure(std::string_view text) {
     Pressure out;
-    Lines lines(text);
+    LineReader lines(text);
     std::string_view line;
     while (lines.next(line)) {
         Fields fields(line);
