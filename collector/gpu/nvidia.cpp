@@ -143,8 +143,9 @@ struct Shared {
 // The worker's side: the library and what it knows of each GPU. Used only on the worker thread.
 class NvmlSession {
 public:
-    NvmlSession(std::vector<std::string> candidates, bool configured, Shared& shared)
-        : m_candidates(std::move(candidates)), m_configured(configured), m_shared(shared) {}
+    NvmlSession(std::vector<std::string> candidates, bool configured, bool absence_said, Shared& shared)
+        : m_candidates(std::move(candidates)), m_configured(configured), m_absence_said(absence_said),
+          m_shared(shared) {}
     ~NvmlSession() {
         // The event set goes before nvmlShutdown (in m_lib's destructor).
         if (m_events) m_lib->opt().event_set_free(m_events);
@@ -231,8 +232,9 @@ private:
         }
         const Error& e = lib.error();
         if (e.kind == ErrorKind::not_found && !m_configured)
-            spdlog::info("gpu_nvidia: {}; no NVIDIA GPU series (normal on a host without an NVIDIA driver)",
-                         e.message);
+            spdlog::log(m_absence_said ? spdlog::level::debug : spdlog::level::info,
+                        "gpu_nvidia: {}; no NVIDIA GPU series (normal on a host without an NVIDIA driver)",
+                        e.message);
         else if (e.kind == ErrorKind::not_found)
             spdlog::warn("gpu_nvidia: {}; fix [gpu] nvml_library; no NVIDIA GPU series", e.message);
         else
@@ -529,6 +531,7 @@ private:
 
     std::vector<std::string> m_candidates;
     bool m_configured;
+    bool m_absence_said;  // "no driver" was logged already this boot (a previous one-shot run)
     Shared& m_shared;
     std::unique_ptr<NvmlLibrary> m_lib;
     nvml::EventSet m_events = nullptr;
@@ -538,9 +541,10 @@ private:
     ChangeFilter m_errors;
 };
 
-void run_worker(const std::shared_ptr<Shared>& shared, std::vector<std::string> candidates, bool configured) {
+void run_worker(const std::shared_ptr<Shared>& shared, std::vector<std::string> candidates, bool configured,
+                bool absence_said) {
     {
-        NvmlSession session(std::move(candidates), configured, *shared);
+        NvmlSession session(std::move(candidates), configured, absence_said, *shared);
         std::unique_lock lock(shared->mutex);
         std::uint64_t handled = 0;
         for (;;) {
@@ -572,6 +576,8 @@ std::string wall_time_of(SteadyTime when) {
 }
 
 class NvidiaCollector final : public Collector {
+    static constexpr const char* k_absence_said = "gpu_nvidia/absence_said";
+
 public:
     explicit NvidiaCollector(const Config& config)
         : m_candidates(nvml_library_candidates(config.gpu.nvml_library)),
@@ -601,9 +607,12 @@ public:
     std::string_view name() const override { return "gpu_nvidia"; }
 
     Result<void> collect(CollectContext& ctx, Sample& out) override {
+        // "No driver" is said once per boot: the mark travels with the persisted counters, so a
+        // timer's one-shot samples do not repeat it every minute.
+        const bool absence_said = ctx.rates.record(k_absence_said, 1).has_value();
         if (!m_worker.joinable()) {
             m_started = std::chrono::steady_clock::now();
-            m_worker = std::thread(run_worker, m_shared, m_candidates, m_configured);
+            m_worker = std::thread(run_worker, m_shared, m_candidates, m_configured, absence_said);
         }
         // Keep what was persisted so far in this tick's snapshot, even when no answer comes.
         for (const auto& [key, value] : m_persisted) ctx.rates.record(key, value);

@@ -499,6 +499,39 @@ TEST(GpuMemoryOfServices, AServiceProcessOnTheGpuShowsItsMemoryInOneCollectorPas
               static_cast<double>(24ull << 30));
 }
 
+// A host without GPUs: "no driver" / "no card" is said at info level once per boot, even across
+// one-shot runs (the mark is kept with the persisted counters), and at debug level after that.
+TEST(GpuAbsence, IsSaidOncePerBootAcrossProcesses) {
+    if (void* real = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL)) {
+        dlclose(real);
+        GTEST_SKIP() << "this host has an NVIDIA driver; the test needs one without";
+    }
+    const test::TempDir empty;  // no /sys/class/drm: no AMD card either
+    const RootFs root(empty / "proc", empty / "sys");
+    Config config;  // the default library names
+    CounterSnapshot previous;
+    auto run_process = [&] {
+        LogCapture log;
+        RateTracker rates(&previous, "boot-1", 1000s, WallTime{}, config.general.interval);
+        CollectContext ctx{root, config, Instant{}, rates};
+        for (auto make : {&make_gpu_nvidia_collector, &make_gpu_amd_collector}) {
+            auto c = make(config);
+            Sample s;
+            EXPECT_TRUE(c->collect(ctx, s));
+            EXPECT_TRUE(s.points.empty());
+        }
+        previous = rates.take_snapshot();
+        return log.lines("info");
+    };
+    const auto first = run_process();
+    ASSERT_EQ(first.size(), 2U) << ::testing::PrintToString(first);
+    EXPECT_TRUE(first[0].starts_with("info: gpu_nvidia: no NVML library: ")) << first[0];
+    EXPECT_TRUE(first[1].starts_with("info: gpu_amd: no amdgpu card under ")) << first[1];
+    EXPECT_TRUE(run_process().empty()) << "a second one-shot run of the same boot repeats it";
+    previous.boot_id = "boot-0";  // the counters of an earlier boot: said again
+    EXPECT_EQ(run_process().size(), 2U);
+}
+
 TEST(MergeGpuProcesses, OneEntryPerPidWithTheLargerFigure) {
     const std::vector<GpuProcess> compute = {{1, 100}, {2, std::nullopt}, {3, 50}};
     const std::vector<GpuProcess> graphics = {{1, 80}, {2, 7}, {4, std::nullopt}};
