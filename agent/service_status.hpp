@@ -11,30 +11,10 @@
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/result.hpp"
+#include "core/service_state.hpp"
 #include "store/store.hpp"
 
 namespace boxmon::agent {
-
-struct CheckState {
-    std::string name;
-    std::optional<bool> up;                // absent: the last tick has no point for it
-    std::optional<double> latency_seconds;
-};
-
-struct ServiceState {
-    std::string name;
-    std::optional<bool> up;  // absent: the last tick has no point for it (not sampled yet)
-    // When service_up took its current value; `since_at_least` when it held that value over all
-    // the history read (so the change is older than `since`).
-    std::optional<WallTime> since;
-    bool since_at_least = false;
-    std::optional<double> processes;
-    std::optional<double> rss_bytes;
-    std::optional<double> cpu_percent;
-    std::optional<double> gpu_memory_bytes;
-    std::optional<std::uint64_t> memory_limit;  // from the configuration
-    std::vector<CheckState> checks;
-};
 
 // The time `history`'s last value began: the first point of the final run of equal values, and
 // whether that run reaches back to the first point read. nullopt for an empty history.

@@ -88,7 +88,7 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
 
     // How far back "up since" looks for the last change of a service's state.
     constexpr auto k_service_lookback = std::chrono::hours(24 * 7);
-    std::vector<agent::ServiceState> services;
+    std::vector<ServiceState> services;
     if (last) {
         BOXMON_TRY(read, agent::read_service_states(config, *db, *last, k_service_lookback));
         services = std::move(read);
