@@ -880,6 +880,41 @@ Result<std::int64_t> Store::Impl::delete_oldest(const char* table, const char* t
     return deleted;
 }
 
+void Store::Impl::watch_wal() {
+    if (options.read_only || options.wal_warn_bytes == 0) return;
+    const fs::path wal = with_suffix(options.path, "-wal");
+    struct stat st {};
+    if (::stat(wal.c_str(), &st) != 0) return;
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const double mib = static_cast<double>(size) / (1024.0 * 1024.0);
+    if (size <= options.wal_warn_bytes) {
+        if (wal_warned) spdlog::info("the write-ahead log {} is back to {:.1f} MiB", wal.string(), mib);
+        wal_warned = false;
+        return;
+    }
+    // Copy every page back and truncate the file, but never wait for a reader: the tick loop
+    // must not stall behind someone's open transaction.
+    int log_pages = 0;
+    int copied = 0;
+    sqlite3_busy_timeout(db, 0);
+    const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_pages, &copied);
+    sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
+    if (rc == SQLITE_OK) {
+        if (wal_warned)
+            spdlog::info("the reader has let go: the write-ahead log {} was checkpointed and truncated "
+                         "(it had reached {:.1f} MiB)", wal.string(), mib);
+        wal_warned = false;
+        return;
+    }
+    if (wal_warned) return;
+    wal_warned = true;
+    spdlog::warn("the write-ahead log {} has grown to {:.1f} MiB: checkpoints are blocked by a "
+                 "long-running reader (a connection holding a read transaction open, e.g. an "
+                 "interactive sqlite3 left inside BEGIN; {} of {} pages could be copied back). "
+                 "Writes go on; end that transaction and the log is truncated at the next tick",
+                 wal.string(), mib, copied, log_pages);
+}
+
 Result<bool> Store::maintenance_step(WallTime now, std::size_t max_rows) {
     Impl& m = *m_impl;
     std::lock_guard lock(m.mutex);
@@ -1001,6 +1036,7 @@ Result<bool> Store::maintenance_step(WallTime now, std::size_t max_rows) {
         BOXMON_CHECK(m.exec(vacuum.c_str(), "returning free pages (incremental_vacuum)"));
         if (free_pages > kVacuumPagesPerStep) more = true;
     }
+    m.watch_wal();
     return more;
 }
 

@@ -33,6 +33,9 @@ struct StoreOptions {
     // Benchmarks and history generators only: PRAGMA synchronous=OFF, so a power cut may lose
     // or corrupt recent ticks. Never set by boxmon itself.
     bool unsafe_no_sync = false;
+    // A -wal larger than this means a reader is holding back checkpoints: logged once, and the
+    // log is truncated when the reader lets go (RELIABILITY S7). 0 turns the watch off.
+    std::uint64_t wal_warn_bytes = 64ull * 1024 * 1024;
 };
 
 // Everything one tick persists, written in one transaction.

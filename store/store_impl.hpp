@@ -52,6 +52,7 @@ public:
     std::mutex mutex;  // one user of the connection at a time (the outbox may be on another thread)
     std::unique_ptr<OutboxStore> outbox;
     bool retention_paused_logged = false;
+    bool wal_warned = false;  // the -wal passed options.wal_warn_bytes; logged once (S7)
 
     // Retention's memory, so that a step with nothing to delete costs no per-series probes:
     // nothing in sample_chunks / rollup_5m / rollup_1h expires while its cutoff is at or below
@@ -168,6 +169,9 @@ public:
     Result<StepWork> expire_chunks(std::int64_t cutoff, std::int64_t budget,
                                    std::int64_t complete_before, std::int64_t oldest_5m);
     Result<void> convert_v1_samples();
+    // Warns once when the -wal has grown past options.wal_warn_bytes (a reader is holding back
+    // checkpoints) and truncates it once the checkpoint can complete (S7).
+    void watch_wal();
 
     // ---- reads ----
     Result<std::optional<std::int64_t>> series_id(const SeriesKey& key);

@@ -1,6 +1,6 @@
 // Raw samples in schema version 2 on real database files: recent ticks and chunk rows give the
 // same answers, values read back bit for bit, late ticks, the migration of a version 1
-// database.
+// database, and the warning about a -wal that a reader keeps from being checkpointed (S7).
 
 #include <sys/stat.h>
 
@@ -19,6 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using boxmon::test::TempDir;
+using test::LogCapture;
 using test::open_ok;
 using test::options_for;
 using test::sql_text;
@@ -347,6 +348,48 @@ TEST(StoreRaw, AVersion1DatabaseIsMigratedAndGivesTheSameAnswers) {
     EXPECT_EQ(last->back().value, 1.25);
 }
 
+
+// S7: a reader that holds a read transaction stops checkpoints and the -wal grows; boxmon says
+// so once, goes on writing, and truncates the log once the reader lets go.
+TEST(StoreRaw, AWalHeldBackByAReaderIsReportedOnceAndTruncatedWhenItEnds) {
+    TempDir dir;
+    const fs::path db = dir / "boxmon.db";
+    StoreOptions o = options_for(db);
+    o.wal_warn_bytes = 256 * 1024;
+    auto store = open_ok(o);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->commit_tick(test::make_tick(0, 60)));
+
+    sqlite3* reader = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(db.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM ticks;", nullptr, nullptr, nullptr), SQLITE_OK);
+
+    LogCapture log;
+    const std::string wal = db.string() + "-wal";
+    int i = 1;
+    for (; i < 3000 && fs::file_size(wal) <= o.wal_warn_bytes; ++i) {
+        ASSERT_TRUE(store->commit_tick(test::make_tick(i, 60)));
+        ASSERT_TRUE(store->maintenance_step(t0() + minutes(i)));
+    }
+    ASSERT_GT(fs::file_size(wal), o.wal_warn_bytes) << "the reader did not hold the log back";
+    for (int more = 0; more < 50; ++more, ++i) {
+        ASSERT_TRUE(store->commit_tick(test::make_tick(i, 60))) << "writes go on";
+        ASSERT_TRUE(store->maintenance_step(t0() + minutes(i)));
+    }
+    const std::string text = log.text();
+    const std::string warning = "checkpoints are blocked by a long-running reader";
+    ASSERT_NE(text.find(warning), std::string::npos) << text;
+    EXPECT_EQ(text.find(warning), text.rfind(warning)) << "warned once: " << text;
+    EXPECT_NE(text.find(wal), std::string::npos) << "the message names the file: " << text;
+
+    ASSERT_EQ(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(reader);
+    ASSERT_TRUE(store->commit_tick(test::make_tick(i, 60)));
+    ASSERT_TRUE(store->maintenance_step(t0() + minutes(i)));
+    EXPECT_EQ(fs::file_size(wal), 0u) << "truncated once the reader ended";
+    EXPECT_NE(log.text().find("checkpointed and truncated"), std::string::npos) << log.text();
+    EXPECT_EQ(sql_text(db, "SELECT count(*) FROM ticks"), std::to_string(i + 1));
+}
 
 }  // namespace
 }  // namespace boxmon::store
