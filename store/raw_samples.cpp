@@ -261,7 +261,8 @@ Result<void> Store::Impl::fold_series(std::int64_t id, std::span<const RawPoint>
     return ok();
 }
 
-Result<StepWork> Store::Impl::fold_step(std::int64_t limit, std::int64_t budget) {
+Result<StepWork> Store::Impl::fold_step(std::int64_t limit, std::int64_t budget,
+                                        std::int64_t complete_before) {
     std::map<std::int64_t, std::vector<RawPoint>> by_series;
     std::int64_t points = 0;
     std::int64_t last_ts = INT64_MIN;
@@ -297,9 +298,10 @@ Result<StepWork> Store::Impl::fold_step(std::int64_t limit, std::int64_t budget)
     BOXMON_CHECK(run(*del, "removing folded ticks"));
     BOXMON_TRY(folded_until, meta_int(k_meta_folded_until, INT64_MIN));
     if (last_ts + 1 > folded_until) BOXMON_CHECK(set_meta_int(k_meta_folded_until, last_ts + 1));
-    // The hours now folded whole get their hourly bucket.
+    // The hours now folded whole get their hourly bucket, once complete (a later tick exists:
+    // the hour in progress is folded early only when retention takes it).
     BOXMON_TRY(next, scalar_int("SELECT min(ts) FROM recent_samples", INT64_MAX));
-    std::erase_if(hours, [&](std::int64_t h) { return h + k_one_hour_ms > next; });
+    std::erase_if(hours, [&](std::int64_t h) { return h + k_one_hour_ms > next || h >= complete_before; });
     BOXMON_CHECK(roll_up_hours(hours));
     work.samples += static_cast<std::int64_t>(hours.size() * by_series.size());
     return work;
@@ -471,8 +473,8 @@ Result<std::vector<HistoryPoint>> Store::Impl::five_minute_buckets(std::int64_t 
     // Buckets that start before the newest tick's bucket are complete, as they were when
     // written at the first tick of a later bucket.
     BOXMON_TRY(newest, scalar_int("SELECT max(ts) FROM ticks", INT64_MIN));
-    if (newest == INT64_MIN) return std::vector<HistoryPoint>();
-    const std::int64_t complete_before = floor_to(newest, k_five_minutes_ms);
+    // No tick left (all past retention): only written buckets remain.
+    const std::int64_t complete_before = newest == INT64_MIN ? INT64_MIN : floor_to(newest, k_five_minutes_ms);
     std::vector<HistoryPoint> stored;
     {
         BOXMON_TRY(s, stmt(k5m));
@@ -492,7 +494,7 @@ Result<std::vector<HistoryPoint>> Store::Impl::five_minute_buckets(std::int64_t 
         }
         if (rc != SQLITE_DONE) return error(rc, "reading history");
     }
-    const std::int64_t raw_hi = std::min(hi, complete_before - 1);
+    const std::int64_t raw_hi = complete_before == INT64_MIN ? INT64_MIN : std::min(hi, complete_before - 1);
     std::vector<HistoryPoint> computed;
     if (raw_hi >= lo) {
         BOXMON_TRY(buckets, computed_buckets(id, lo, raw_hi, k_five_minutes_ms));

@@ -942,7 +942,8 @@ Result<bool> Store::maintenance_step(WallTime now, std::size_t max_rows) {
     auto step = [&]() -> Result<void> {
         const std::int64_t raw_cutoff = now_ms - raw_ms;
         // Completed hours of recent ticks (and any already past the retention) into chunks.
-        BOXMON_TRY(folded, m.fold_step(std::max(floor_to(newest, detail::k_one_hour_ms), raw_cutoff), budget));
+        const std::int64_t hour_in_progress = floor_to(newest, detail::k_one_hour_ms);
+        BOXMON_TRY(folded, m.fold_step(std::max(hour_in_progress, raw_cutoff), budget, hour_in_progress));
         budget -= folded.samples;
         more = more || folded.more;
         if (budget <= 0) {
@@ -1092,6 +1093,7 @@ Result<std::optional<WallTime>> Store::last_tick() {
 Result<std::vector<SeriesInfo>> Store::series() {
     Impl& m = *m_impl;
     std::lock_guard lock(m.mutex);
+    ReadSnapshot snapshot(m.db);
     // last_seen in the table is refreshed lazily (every 10 minutes); the newest sample makes
     // it exact: the end of the series' newest chunk (rows never overlap), or a recent tick.
     static constexpr const char* q =
@@ -1163,6 +1165,7 @@ Result<std::vector<HistoryPoint>> Store::query(const SeriesKey& key, WallTime si
                                                Resolution resolution) {
     Impl& m = *m_impl;
     std::lock_guard lock(m.mutex);
+    ReadSnapshot snapshot(m.db);
     BOXMON_TRY(id, m.series_id(key));
     if (!id) return std::vector<HistoryPoint>();
     return m.query_id(*id, since, until, resolution);
@@ -1172,6 +1175,7 @@ Result<std::vector<std::pair<SeriesKey, std::vector<HistoryPoint>>>> Store::quer
     std::string_view metric, WallTime since, WallTime until, Resolution resolution) {
     Impl& m = *m_impl;
     std::lock_guard lock(m.mutex);
+    ReadSnapshot snapshot(m.db);
     static constexpr const char* q = "SELECT id, key FROM series WHERE name = ?1 ORDER BY key";
     std::vector<std::pair<std::int64_t, SeriesKey>> ids;
     {

@@ -161,8 +161,9 @@ public:
     Result<std::optional<detail::Chunk>> last_chunk(std::int64_t id);
     Result<void> write_chunk(std::int64_t id, const detail::Chunk& c);
     // Folds the oldest ticks before `limit` out of recent_samples (about `budget` rows touched,
-    // at least one tick); `samples` in the result counts those rows.
-    Result<StepWork> fold_step(std::int64_t limit, std::int64_t budget);
+    // at least one tick), writing the hourly buckets of the hours now folded whole that start
+    // before `complete_before`; `samples` in the result counts the rows touched.
+    Result<StepWork> fold_step(std::int64_t limit, std::int64_t budget, std::int64_t complete_before);
     Result<void> fold_series(std::int64_t id, std::span<const detail::RawPoint> points);
     // Deletes chunk rows wholly older than `cutoff` (about `budget` samples, at least one row),
     // first writing the 5-minute buckets they held; returns how many samples went.
@@ -186,6 +187,29 @@ public:
     // Buckets of `step` starting in [from, to], computed from the raw samples.
     Result<std::vector<HistoryPoint>> computed_buckets(std::int64_t id, std::int64_t from,
                                                        std::int64_t to, std::int64_t step);
+};
+
+// A read transaction for the reads of one call, so that they see one snapshot: a fold
+// committed by the writer between two statements would otherwise move samples from one table
+// to the other in between. A no-op inside a transaction already open.
+class ReadSnapshot {
+public:
+    explicit ReadSnapshot(sqlite3* db) : m_db(db) {
+        if (m_db && sqlite3_get_autocommit(m_db) != 0)
+            m_open = sqlite3_exec(m_db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+    ~ReadSnapshot() {
+        if (!m_open || sqlite3_get_autocommit(m_db) != 0) return;
+        // Never leave it open: the next write's BEGIN IMMEDIATE would fail.
+        if (sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+            sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+private:
+    sqlite3* m_db;
+    bool m_open = false;
 };
 
 }  // namespace boxmon::store

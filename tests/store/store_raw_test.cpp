@@ -230,6 +230,27 @@ TEST(StoreRaw, ALateTickIntoAFoldedHourIsMergedAndTheFirstValueOfATickWins) {
               "0");
 }
 
+TEST(StoreRaw, WrittenBucketsOutliveTheTicksAndSamplesTheyCameFrom) {
+    TempDir dir;
+    auto store = open_ok(options_for(dir / "boxmon.db"));  // 30 days raw, 180 days of 5-minute buckets
+    ASSERT_TRUE(store);
+    for (int i = 0; i < 120; ++i) ASSERT_TRUE(store->commit_tick(test::make_tick(i)));
+    const SeriesKey key("cpu_percent", {{"cpu", "1"}});
+    auto before = store->query(key, t0() - hours(1), t0() + hours(3), Resolution::five_minutes);
+    ASSERT_TRUE(before);
+    ASSERT_EQ(before->size(), 24u);
+    // A month later (the daemon was stopped): raw samples and ticks expire, the buckets stay.
+    drain_maintenance(*store, t0() + hours(24 * 31));
+    EXPECT_EQ(sql_text(dir / "boxmon.db", "SELECT count(*) FROM ticks"), "0");
+    EXPECT_EQ(sql_text(dir / "boxmon.db", "SELECT count(*) FROM samples"), "0");
+    auto after = store->query(key, t0() - hours(1), t0() + hours(3), Resolution::five_minutes);
+    ASSERT_TRUE(after) << after.error().message;
+    expect_same_points(*before, *after, "5-minute buckets");
+    auto hourly = store->query(key, t0() - hours(1), t0() + hours(3), Resolution::one_hour);
+    ASSERT_TRUE(hourly);
+    EXPECT_EQ(hourly->size(), 2u) << "the two hours folded before the samples expired";
+}
+
 // A database written by schema version 1: samples(series_id, ts, value) with its rollups, as the
 // previous boxmon left it (5-minute rollups for every completed bucket, older ones kept after
 // retention removed their raw rows).
