@@ -383,29 +383,41 @@ Result<void> Store::Impl::convert_v1_samples() {
     if (rc != SQLITE_OK) return error(rc, "reading the version 1 samples");
     std::int64_t current = INT64_MIN;
     std::int64_t newest = INT64_MIN;
+    // A series at a 1 s interval has millions of rows: packed a few thousand at a time, the
+    // last (unfinished) row carried into the next batch.
+    constexpr std::size_t k_batch = 4096;
     std::vector<RawPoint> points;
-    auto flush = [&]() -> Result<void> {
-        if (points.empty()) return ok();
-        for (const Chunk& c : detail::pack_points(std::nullopt, points).rows)
-            BOXMON_CHECK(write_chunk(current, c));
+    std::optional<Chunk> carry;
+    auto pack = [&](bool series_done) -> Result<void> {
+        const std::optional<Chunk> unwritten = carry;
+        detail::Packed packed = detail::pack_points(std::move(carry), points);
+        std::vector<Chunk> rows = std::move(packed.rows);
+        if (unwritten && !packed.last_changed) rows.insert(rows.begin(), *unwritten);
+        carry.reset();
         points.clear();
+        if (!series_done && !rows.empty()) {
+            carry = rows.back();
+            rows.pop_back();
+        }
+        for (const Chunk& c : rows) BOXMON_CHECK(write_chunk(current, c));
         return ok();
     };
     Result<void> r = ok();
     while (r && (rc = sqlite3_step(raw)) == SQLITE_ROW) {
         const std::int64_t id = sqlite3_column_int64(raw, 0);
         if (id != current) {
-            r = flush();
+            if (current != INT64_MIN) r = pack(true);
             current = id;
         }
         const std::int64_t ts = sqlite3_column_int64(raw, 1);
         newest = std::max(newest, ts);
         if (sqlite3_column_type(raw, 2) != SQLITE_NULL) points.push_back({ts, sqlite3_column_double(raw, 2)});
+        if (r && points.size() >= k_batch) r = pack(false);
     }
     sqlite3_finalize(raw);
     if (!r) return r;
     if (rc != SQLITE_DONE) return error(rc, "converting the version 1 samples");
-    BOXMON_CHECK(flush());
+    if (current != INT64_MIN) BOXMON_CHECK(pack(true));
     if (newest != INT64_MIN) BOXMON_CHECK(set_meta_int(k_meta_folded_until, newest + 1));
     return ok();
 }

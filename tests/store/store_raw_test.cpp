@@ -370,6 +370,49 @@ TEST(StoreRaw, AVersion1DatabaseIsMigratedAndGivesTheSameAnswers) {
 }
 
 
+// A series with more version 1 rows than the migration packs at a time (a 1 s interval).
+TEST(StoreRaw, AVersion1SeriesOfManyRowsIsMigratedWhole) {
+    TempDir dir;
+    const fs::path db = dir / "boxmon.db";
+    std::vector<std::pair<std::int64_t, double>> rows;
+    {
+        sqlite3* c = nullptr;
+        ASSERT_EQ(sqlite3_open(db.c_str(), &c), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(c, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(c, detail::kSchemaV1, nullptr, nullptr, nullptr), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(c, "PRAGMA user_version=1; INSERT INTO series VALUES(1, 'load1', 'load1', '{}', 0, 0)",
+                               nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_stmt* ins = nullptr;
+        ASSERT_EQ(sqlite3_prepare_v2(c, "INSERT INTO samples VALUES(1, ?1, ?2)", -1, &ins, nullptr), SQLITE_OK);
+        std::int64_t ts = to_unix_ms(t0());
+        // Twice the migration's batch: the last batch ends with the series, so its unfinished
+        // row is written by itself.
+        for (int i = 0; i < 8192; ++i) {
+            ts += (i % 997 == 0) ? 7'000 : 1'000;  // a 1 s interval with a few gaps
+            rows.emplace_back(ts, i * 0.5);
+            sqlite3_bind_int64(ins, 1, ts);
+            sqlite3_bind_double(ins, 2, i * 0.5);
+            ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
+            sqlite3_reset(ins);
+        }
+        sqlite3_finalize(ins);
+        ASSERT_EQ(sqlite3_exec(c, ("INSERT INTO ticks(ts) VALUES(" + std::to_string(ts) + ")").c_str(), nullptr,
+                               nullptr, nullptr), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(c, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(c);
+    }
+    auto store = open_ok(options_for(db));
+    ASSERT_TRUE(store);
+    auto points = store->query(SeriesKey("load1"), t0(), t0() + hours(10));
+    ASSERT_TRUE(points) << points.error().message;
+    ASSERT_EQ(points->size(), rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        ASSERT_EQ(to_unix_ms((*points)[i].ts), rows[i].first) << i;
+        ASSERT_EQ((*points)[i].value, rows[i].second) << i;
+    }
+    EXPECT_EQ(sql_text(db, "SELECT count(*) FROM samples"), "8192");
+}
+
 // S7: a reader that holds a read transaction stops checkpoints and the -wal grows; boxmon says
 // so once, goes on writing, and truncates the log once the reader lets go.
 TEST(StoreRaw, AWalHeldBackByAReaderIsReportedOnceAndTruncatedWhenItEnds) {
