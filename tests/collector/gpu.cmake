@@ -1,5 +1,6 @@
 # tests of collector/gpu/: the NVIDIA collector against a fake libnvidia-ml loaded through the
-# real dlopen, and the AMD collector against fixture trees (tests/fixtures/gpu/amd-*).
+# real dlopen, the AMD collector against fixture trees (tests/fixtures/gpu/amd-*), and the pure
+# part of the Apple collector (its IOKit part builds only on macOS).
 
 # The fake NVML: a shared library named like the real one, built from the same declarations.
 add_library(boxmon_fake_nvml SHARED ${CMAKE_CURRENT_LIST_DIR}/fake_nvml/fake_nvml.cpp)
@@ -14,6 +15,7 @@ set_target_properties(boxmon_fake_nvml PROPERTIES
 
 boxmon_add_tests(collector_gpu_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/gpu_nvidia_test.cpp ${CMAKE_CURRENT_LIST_DIR}/gpu_amd_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/gpu_apple_test.cpp
   LIBS boxmon_collector ${CMAKE_DL_LIBS})
 add_dependencies(collector_gpu_test boxmon_fake_nvml)
 target_compile_definitions(collector_gpu_test PRIVATE BOXMON_FAKE_NVML="$<TARGET_FILE:boxmon_fake_nvml>")
