@@ -352,7 +352,10 @@ Result<void> Store::Impl::configure_and_migrate() {
     // page_size and auto_vacuum only take effect before the first table exists, so they go
     // first (no-ops on an existing database).
     BOXMON_CHECK(exec(kPageSizePragma, "setting page_size"));
-    BOXMON_CHECK(exec("PRAGMA auto_vacuum=INCREMENTAL", "setting auto_vacuum"));
+    // Setting auto_vacuum writes the header (a transaction, three fsyncs) even when it already
+    // holds the value, so it is set only on a database that does not have it yet.
+    BOXMON_TRY(auto_vacuum, scalar_int("PRAGMA auto_vacuum", 0));
+    if (auto_vacuum != 2) BOXMON_CHECK(exec("PRAGMA auto_vacuum=INCREMENTAL", "setting auto_vacuum"));
     {
         sqlite3_stmt* raw = nullptr;
         int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &raw, nullptr);
