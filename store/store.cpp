@@ -199,6 +199,15 @@ Result<void> Store::Impl::open_connection(int flags) {
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
+    if ((flags & SQLITE_OPEN_READWRITE) != 0) {
+        // Keep -wal and -shm when the last connection closes: a one-shot sample then neither
+        // unlinks them at exit nor recreates them (and fsyncs the directory) at its commit, and
+        // readers without write access to the directory can still open the database.
+        int persist = 1;
+        sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+        if (!options.checkpoint_on_close) sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+        sqlite3_wal_autocheckpoint(db, options.wal_autocheckpoint_pages);
+    }
     return ok();
 }
 

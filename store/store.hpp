@@ -36,6 +36,12 @@ struct StoreOptions {
     // A -wal larger than this means a reader is holding back checkpoints: logged once, and the
     // log is truncated when the reader lets go (RELIABILITY S7). 0 turns the watch off.
     std::uint64_t wal_warn_bytes = 64ull * 1024 * 1024;
+    // One-shot samples turn this off: the log is then checkpointed by a later commit once it
+    // holds `wal_autocheckpoint_pages`, not at every exit (a checkpoint at close costs two
+    // fsyncs and a truncation, and the next commit a new log header, its fsync and the
+    // directory's). A committed tick is as durable either way.
+    bool checkpoint_on_close = true;
+    int wal_autocheckpoint_pages = 1000;  // SQLite's default
 };
 
 // Everything one tick persists, written in one transaction.
