@@ -19,7 +19,7 @@
 
 namespace boxmon::agent {
 
-// What the heartbeat did since it started (for tests and `status`).
+// What the heartbeat did since it started (for tests).
 struct HeartbeatStats {
     std::uint64_t sent = 0;    // requests finished (either way)
     std::uint64_t failed = 0;  // of those, no 2xx

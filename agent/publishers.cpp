@@ -37,18 +37,20 @@ void Publishers::after_tick(Pipeline& pipeline, const TickOutcome& outcome) {
 void Publishers::reload(const Config& config, Pipeline& pipeline) {
     m_heartbeat = std::make_unique<Heartbeat>(config.heartbeat);
     if (same_endpoint(m_http, config.http)) return;
-    m_endpoint.reset();  // frees the address for the new endpoint
-    if (!config.http.listen.empty()) {
+    if (config.http.listen.empty()) {
+        m_endpoint.reset();
+    } else {
+        // A new address is bound before the old one closes, so a failure leaves it untouched; the
+        // same address (a new token) has to be freed first.
+        if (config.http.listen == m_http.listen) m_endpoint.reset();
         auto fresh = HttpEndpoint::start(config.http);
         if (!fresh) {
             spdlog::error("SIGHUP: {}; keeping the metrics endpoint as it was", fresh.error().message);
-            if (!m_http.listen.empty()) {
-                if (auto old = HttpEndpoint::start(m_http))
-                    m_endpoint = std::move(*old);
-                else
-                    spdlog::error("the metrics endpoint is off: {}", old.error().message);
+            if (!m_endpoint && !m_http.listen.empty()) {
+                if (auto old = HttpEndpoint::start(m_http)) m_endpoint = std::move(*old);
+                else spdlog::error("the metrics endpoint is off: {}", old.error().message);
+                publish_state(pipeline);
             }
-            publish_state(pipeline);
             return;
         }
         m_endpoint = std::move(*fresh);

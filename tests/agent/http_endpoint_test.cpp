@@ -365,7 +365,9 @@ TEST(HttpEndpoint, publish_never_waits_for_a_scrape_in_progress) {
         e->publish(std::move(text));
         worst = std::max(worst, Steady::now() - t0);
     }
-    EXPECT_LT(worst, 20ms);
+    // Waiting for a worker would take up to the write timeout (3 s); a pointer swap takes
+    // microseconds, and a loaded machine's preemption stays far below 500 ms.
+    EXPECT_LT(worst, 500ms);
 }
 
 TEST(HttpEndpoint, stopping_closes_every_connection_promptly) {

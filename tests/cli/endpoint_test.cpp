@@ -226,6 +226,34 @@ TEST_F(DaemonEndpoint, a_port_in_use_stops_the_start_with_exit_1_and_says_what_t
         << r.err;
 }
 
+TEST_F(DaemonEndpoint, sighup_moves_the_endpoint_to_a_new_address_and_keeps_it_when_that_cannot_be_bound) {
+    start(endpoint_config(false));
+    ASSERT_EQ(scrape_after_a_tick().status, 200) << m_run->err();
+    const int old_port = m_port;
+    m_port = test::free_port();
+    test::write_file(
+        m_dir / "boxmon.toml",
+        "[general]\ninterval = \"1s\"\n[collectors]\ndisable = [\"gpu_nvidia\"]\n" + endpoint_config(false),
+        0600);
+    m_run->signal(SIGHUP);
+    ASSERT_TRUE(m_run->wait_for_err("configuration reloaded", 10s)) << m_run->err();
+    EXPECT_TRUE(test::wait_until([&] { return curl(url()).status == 200; }, 5s)) << m_run->err();
+    EXPECT_EQ(curl("http://127.0.0.1:" + std::to_string(old_port) + "/metrics").status, 0);
+    // A new address held by another program: the current endpoint stays.
+    test::HttpReceiver holder;
+    ASSERT_TRUE(holder.valid());
+    const int kept = m_port;
+    m_port = holder.port();
+    test::write_file(
+        m_dir / "boxmon.toml",
+        "[general]\ninterval = \"1s\"\n[collectors]\ndisable = [\"gpu_nvidia\"]\n" + endpoint_config(false),
+        0600);
+    m_run->signal(SIGHUP);
+    ASSERT_TRUE(m_run->wait_for_err("keeping the metrics endpoint as it was", 10s)) << m_run->err();
+    m_port = kept;
+    EXPECT_EQ(curl(url()).status, 200);
+}
+
 // The number of open descriptors of process `pid`.
 std::size_t open_fds(pid_t pid) {
     std::error_code ec;
