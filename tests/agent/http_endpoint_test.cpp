@@ -136,6 +136,22 @@ TEST(HttpEndpoint, binds_the_loopback_address_it_is_given) {
     EXPECT_GT(e->port(), 0);
 }
 
+TEST(HttpEndpoint, binds_ipv6_loopback_in_brackets) {
+    HttpConfig c;
+    c.listen = "[::1]:0";
+    auto e = HttpEndpoint::start(c);
+    if (!e && e.error().message.find("Cannot assign requested address") != std::string::npos)
+        GTEST_SKIP() << "no IPv6 loopback here: " << e.error().message;
+    ASSERT_TRUE(e) << e.error().message;
+    EXPECT_EQ((*e)->address(), "[::1]:" + std::to_string((*e)->port()));
+    (*e)->publish("boxmon_up 1\n");
+    httplib::Client client("::1", (*e)->port());
+    client.set_connection_timeout(2, 0);
+    auto r = client.Get("/metrics");
+    ASSERT_TRUE(r) << httplib::to_string(r.error());
+    EXPECT_EQ(r->body, "boxmon_up 1\n");
+}
+
 TEST(HttpEndpoint, a_port_in_use_fails_naming_the_address_and_what_to_do) {
     auto first = start(loopback());
     ASSERT_TRUE(first);
