@@ -127,6 +127,8 @@ Result<int> run_daemon(Config config, DaemonOptions options) {
         first = false;
         auto outcome = pipeline->tick(stamp.ts, now, gap);
         ++ticks;
+        // At debug level only: what the crash tests compare with the database afterwards.
+        if (outcome.stored) spdlog::debug("tick {} committed", to_unix_ms(stamp.ts));
         publishers->after_tick(*pipeline, outcome);
         notify_watchdog();
         if (options.print_samples) {

@@ -1,19 +1,42 @@
 #include "agent/notify.hpp"
 
+#include <cstdlib>
+#include <mutex>
+
 #ifdef BOXMON_HAVE_SYSTEMD
+#include <dlfcn.h>
 #include <systemd/sd-daemon.h>
 #endif
 
 namespace boxmon::agent {
 
 namespace {
+
+#ifdef BOXMON_HAVE_SYSTEMD
+// libsystemd (and the compression and crypto libraries it brings) is loaded only when systemd
+// asked for notifications: without $NOTIFY_SOCKET sd_notify does nothing anyway, and a one-shot
+// sample or a daemon under launchd or a terminal is spared the loading (docs/PERFORMANCE.md).
+using SdNotifyFn = decltype(&::sd_notify);
+
+SdNotifyFn load_sd_notify() {
+    void* handle = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) return nullptr;  // not a systemd host: nothing to tell
+    return reinterpret_cast<SdNotifyFn>(dlsym(handle, "sd_notify"));
+}
+#endif
+
 void notify(const char* state) {
 #ifdef BOXMON_HAVE_SYSTEMD
-    (void)::sd_notify(0, state);
+    if (std::getenv("NOTIFY_SOCKET") == nullptr) return;
+    static std::once_flag once;
+    static SdNotifyFn sd_notify_fn = nullptr;
+    std::call_once(once, [] { sd_notify_fn = load_sd_notify(); });
+    if (sd_notify_fn != nullptr) (void)sd_notify_fn(0, state);
 #else
     (void)state;
 #endif
 }
+
 }  // namespace
 
 void notify_ready() { notify("READY=1\nSTATUS=sampling"); }

@@ -3,6 +3,8 @@
 //
 //   BM_CommitTick/0   synchronous=OFF (the CPU cost of the write path)
 //   BM_CommitTick/1   synchronous=FULL (what the daemon does; wall time includes the fsync)
+//   BM_TickWithMaintenance  commit_tick + the maintenance step after it (synchronous=OFF), in
+//                     the steady state: hours folded into chunks, chunks expiring (2 h raw)
 //   BM_Query30DaysRaw, BM_Query1YearHourly, BM_Query180Days5m, BM_QueryMetric30Days
 // The history is generated once per run (30 days at 60 s, then 335 days of rollups before it);
 // the counters db_MB_after_30d and rows report its size.
@@ -30,6 +32,13 @@ fs::path bench_dir() {
         return fs::path(pattern);
     }();
     return dir;
+}
+
+// Google Benchmark calls a benchmark several times (growing iteration counts): each run starts
+// on a new file, so no run re-writes the ticks of the one before.
+void remove_db(const fs::path& db) {
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix, ec);
 }
 
 std::uintmax_t db_bytes(const fs::path& db) {
@@ -82,6 +91,7 @@ const fs::path& year_db() {
 void BM_CommitTick(benchmark::State& state) {
     const bool fsync = state.range(0) != 0;
     const fs::path db = bench_dir() / (fsync ? "tick_full.db" : "tick_off.db");
+    remove_db(db);
     store::StoreOptions o;
     o.path = db;
     o.unsafe_no_sync = !fsync;
@@ -108,6 +118,42 @@ void BM_CommitTick(benchmark::State& state) {
     state.counters["series"] = static_cast<double>(bench::default_series().size());
 }
 BENCHMARK(BM_CommitTick)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime();
+
+void BM_TickWithMaintenance(benchmark::State& state) {
+    store::StoreOptions o;
+    o.path = bench_dir() / "tick_maint.db";
+    remove_db(o.path);
+    o.unsafe_no_sync = true;
+    o.retention_raw = std::chrono::hours(2);
+    auto s = store::Store::open(o);
+    if (!s) {
+        state.SkipWithError(s.error().message.c_str());
+        return;
+    }
+    std::int64_t i = 0;
+    WallTime ts = kEnd;
+    // Three hours first, so that every iteration is in the steady state.
+    for (; i < 180; ++i, ts += std::chrono::minutes(1)) {
+        (void)(*s)->commit_tick(bench::default_tick(ts, i));
+        (void)(*s)->maintenance_step(ts);
+    }
+    for (auto _ : state) {
+        state.PauseTiming();
+        ts += std::chrono::minutes(1);
+        store::TickWrite t = bench::default_tick(ts, i++);
+        state.ResumeTiming();
+        auto r = (*s)->commit_tick(t);
+        if (r) {
+            auto m = (*s)->maintenance_step(ts);
+            if (!m) r = fail(std::move(m).error());
+        }
+        if (!r) {
+            state.SkipWithError(r.error().message.c_str());
+            return;
+        }
+    }
+}
+BENCHMARK(BM_TickWithMaintenance)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime();
 
 std::unique_ptr<store::Store> open_read(const fs::path& db) {
     store::StoreOptions o;

@@ -76,8 +76,13 @@ Result<void> generate_history(const std::filesystem::path& db, WallTime end, int
     const WallTime start = end - std::chrono::minutes(ticks - 1);
     {
         BOXMON_TRY(store, store::Store::open(o));
-        for (std::int64_t i = 0; i < ticks; ++i)
-            BOXMON_CHECK(store->commit_tick(default_tick(start + std::chrono::minutes(i), i)));
+        // One maintenance step after each tick, as the daemon runs them: completed hours are
+        // folded into chunk rows and get their hourly rollups.
+        for (std::int64_t i = 0; i < ticks; ++i) {
+            const WallTime ts = start + std::chrono::minutes(i);
+            BOXMON_CHECK(store->commit_tick(default_tick(ts, i)));
+            BOXMON_CHECK(store->maintenance_step(ts));
+        }
     }
     if (rollup_days <= 0) return ok();
 

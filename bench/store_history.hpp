@@ -1,7 +1,8 @@
 #pragma once
 // Generates history for the store benchmarks: the default series set (~60 series) at a 60 s
-// interval, written through Store::commit_tick (synchronous=OFF), and hourly/5-minute rollups
-// further back written directly, as retention would have left them.
+// interval, written through Store::commit_tick with a maintenance step after each tick as the
+// daemon does (synchronous=OFF), and hourly/5-minute rollups further back written directly, as
+// retention would have left them.
 
 #include <filesystem>
 #include <vector>

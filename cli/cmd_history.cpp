@@ -8,6 +8,7 @@
 #include "agent/exposition.hpp"
 #include "agent/lock.hpp"
 #include "agent/pipeline.hpp"
+#include "agent/service_status.hpp"
 #include "cli/app.hpp"
 #include "core/metric_format.hpp"
 #include "core/sparkline.hpp"
@@ -85,6 +86,14 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
     }
     std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.key < b.key; });
 
+    // How far back "up since" looks for the last change of a service's state.
+    constexpr auto k_service_lookback = std::chrono::hours(24 * 7);
+    std::vector<ServiceState> services;
+    if (last) {
+        BOXMON_TRY(read, agent::read_service_states(config, *db, *last, k_service_lookback));
+        services = std::move(read);
+    }
+
     rules::Engine engine(config.rules);
     const auto problems = engine.restore(states);
     rules::TickContext ctx;
@@ -110,6 +119,7 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
         for (const auto& r : rows)
             values.push_back({{"series", r.key.to_string()}, {"value", r.value}, {"last_hour", r.hour}});
         j["values"] = std::move(values);
+        j["services"] = agent::service_states_to_json(services);
         json rs = json::array();
         for (const auto& s : rule_status)
             rs.push_back({{"rule", s.rule}, {"series", s.series.to_string()}, {"phase", s.phase},
@@ -149,6 +159,7 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
             out += fmt::format("{:<{}}  {:>14}  {}\n", r.key.to_string(), width,
                                format_metric_value(r.key.name(), r.value), sparkline(r.hour, 30));
     }
+    out += agent::render_service_states(services, now);
     if (!rule_status.empty()) {
         out += "\nRULES\n";
         for (const auto& s : rule_status)

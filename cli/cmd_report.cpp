@@ -6,6 +6,7 @@
 #include <memory>
 #include <system_error>
 
+#include "agent/service_status.hpp"
 #include "core/config_load.hpp"
 #include "core/units.hpp"
 #include "report/gather.hpp"
@@ -46,6 +47,7 @@ void read_history(const Config& config, WallTime since, WallTime now, report::Re
     if (!std::filesystem::exists(db, ec)) {
         in.metrics = fail("no history yet (no database at {}); run `boxmon run` or `boxmon sample`", db.string());
         in.incidents = fail("no history yet (no database at {})", db.string());
+        in.watched = fail("no history yet (no database at {})", db.string());
         return;
     }
     store::StoreOptions so;
@@ -56,9 +58,19 @@ void read_history(const Config& config, WallTime since, WallTime now, report::Re
     if (!opened) {
         in.metrics = fail(opened.error());
         in.incidents = fail(opened.error());
+        in.watched = fail(opened.error());
         return;
     }
     store::Store& st = **opened;
+    // Each service's state at the last tick, looking a week back for when it changed.
+    if (auto last = st.last_tick(); !last) {
+        in.watched = fail(std::move(last).error());
+    } else if (!*last) {
+        in.watched = config.services.empty() ? Result<std::vector<ServiceState>>(std::vector<ServiceState>{})
+                                             : fail("no sample stored yet");
+    } else {
+        in.watched = agent::read_service_states(config, st, **last, std::chrono::hours(24 * 7));
+    }
     const auto resolution = store::resolution_for(std::chrono::duration_cast<std::chrono::milliseconds>(now - since));
     std::vector<report::SeriesHistory> series;
     std::string metric_error;

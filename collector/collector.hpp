@@ -2,8 +2,11 @@
 // The collector interface: one collector per metric group, each behind this small interface,
 // built from the registry table (registry.hpp) and run under a guard by CollectorSet.
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
+#include <unordered_map>
 
 #include "collector/rates.hpp"
 #include "core/config.hpp"
@@ -13,12 +16,20 @@
 
 namespace boxmon::collector {
 
+// What one collector learns during a pass that a later one (in registry order) uses.
+struct PassFacts {
+    // GPU memory held per process (PID -> bytes, summed over GPUs), filled by the GPU
+    // collectors before the services collector runs; absent when none could list processes.
+    std::optional<std::unordered_map<std::uint32_t, std::uint64_t>> gpu_memory_by_pid;
+};
+
 // What a collector sees during one tick.
 struct CollectContext {
     const RootFs& root;     // where /proc and /sys are (fixture trees in tests)
     const Config& config;
     Instant now;            // when this collection started
     RateTracker& rates;     // counters -> per-second rates; state that spans ticks
+    PassFacts* facts = nullptr;  // shared by the collectors of one pass; null outside a pass
 };
 
 class Collector {

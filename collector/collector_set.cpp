@@ -40,7 +40,8 @@ CollectionPass CollectorSet::collect(const RootFs& root, const Instant& now, Wal
     pass.sample.ts = ts;
     pass.sample.taken = now;
     RateTracker rates(previous, read_boot_id(root), now.boottime, now.wall, m_config.general.interval);
-    CollectContext ctx{root, m_config, now, rates};
+    PassFacts facts;
+    CollectContext ctx{root, m_config, now, rates, &facts};
     for (auto& c : m_collectors) {
         CollectorStatus status;
         status.name = std::string(c->name());

@@ -81,6 +81,9 @@ struct RuleConfig {
     bool absent = true;                 // a watched series that stops arriving is an incident
     std::string description;
     bool builtin = false;  // generated (default rules, service rules), not written by the user
+    // Notifications are withheld while this rule is pending or firing for a series whose labels
+    // are a subset of ours (a health check's alert while its service is down says nothing new).
+    std::string inhibited_by;
 };
 
 struct RuleDefaultsConfig {

@@ -810,6 +810,7 @@ private:
                 failing.metric = "check_up";
                 failing.labels = SeriesKey("x", {{"service", s.name}, {"check", check.name}}).labels();
                 failing.description = fmt::format("health check {} of service {} fails", check.name, s.name);
+                failing.inhibited_by = down.name;  // the service being down says it already
                 add(failing);
             }
             if (s.memory_limit) {

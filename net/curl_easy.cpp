@@ -1,7 +1,6 @@
 #include "net/curl_easy.hpp"
 
 #include <algorithm>
-#include <mutex>
 
 #include <fmt/format.h>
 
@@ -22,14 +21,15 @@ constexpr long k_low_speed_seconds = 15;
 
 }  // namespace
 
-CurlPtr new_easy() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    return CurlPtr(curl_easy_init());
+Result<CurlPtr> new_easy(std::string_view what, std::string_view where) {
+    BOXMON_TRY(api, curl_api());
+    CurlPtr handle(api->easy_init());
+    if (!handle) return fail("{} {}: cannot create a libcurl handle (out of memory)", what, where);
+    return handle;
 }
 
 bool slist_append(SlistPtr& list, const std::string& line) {
-    curl_slist* next = curl_slist_append(list.get(), line.c_str());
+    curl_slist* next = libcurl().slist_append(list.get(), line.c_str());
     if (next == nullptr) return false;
     (void)list.release();
     list.reset(next);
@@ -44,34 +44,34 @@ Result<void> apply_transfer_options(CURL* curl, const TransferOptions& options, 
     const long total_ms = std::max<long>(1, static_cast<long>(options.timeout.count()));
     bool good = true;
     auto set = [&](CURLcode rc) { good = good && rc == CURLE_OK; };
-    set(curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf));
-    set(curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L));
-    set(curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms));
-    set(curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, total_ms));
-    set(curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L));
-    set(curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, k_low_speed_seconds));
-    set(curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, tls.verify_peer));
-    set(curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, tls.verify_host));
-    set(curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L));
-    set(curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols));
-    set(curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, protocols));
+    set(libcurl().easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf));
+    set(libcurl().easy_setopt(curl, CURLOPT_NOSIGNAL, 1L));
+    set(libcurl().easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms));
+    set(libcurl().easy_setopt(curl, CURLOPT_TIMEOUT_MS, total_ms));
+    set(libcurl().easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L));
+    set(libcurl().easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, k_low_speed_seconds));
+    set(libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, tls.verify_peer));
+    set(libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, tls.verify_host));
+    set(libcurl().easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L));
+    set(libcurl().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols));
+    set(libcurl().easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, protocols));
     // Never verbose: libcurl's trace would print AUTH PLAIN and Authorization headers (X2).
-    set(curl_easy_setopt(curl, CURLOPT_VERBOSE, 0L));
-    set(curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L));
-    set(curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &on_progress));
-    set(curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(options.abort)));
+    set(libcurl().easy_setopt(curl, CURLOPT_VERBOSE, 0L));
+    set(libcurl().easy_setopt(curl, CURLOPT_NOPROGRESS, 0L));
+    set(libcurl().easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &on_progress));
+    set(libcurl().easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(options.abort)));
     if (!options.ca_file.empty()) {
-        set(curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str()));
+        set(libcurl().easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str()));
     }
-    if (options.proxy) set(curl_easy_setopt(curl, CURLOPT_PROXY, options.proxy->c_str()));
+    if (options.proxy) set(libcurl().easy_setopt(curl, CURLOPT_PROXY, options.proxy->c_str()));
     if (!good) return fail("libcurl rejected an option; libcurl {} is too old (7.85 or newer is needed)",
-                           curl_version_info(CURLVERSION_NOW)->version);
+                           libcurl().version_info(CURLVERSION_NOW)->version);
     return ok();
 }
 
 Error transfer_error(CURLcode code, const char* errbuf, std::string_view what,
                      std::string_view where, const TransferOptions& options) {
-    std::string detail = errbuf != nullptr && errbuf[0] != '\0' ? errbuf : curl_easy_strerror(code);
+    std::string detail = errbuf != nullptr && errbuf[0] != '\0' ? errbuf : libcurl().easy_strerror(code);
     while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
     detail = escape_control(sanitize_utf8(detail));
     auto make = [&](ErrorKind kind, std::string why, std::string_view todo) {

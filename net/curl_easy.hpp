@@ -9,21 +9,23 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "net/curl_library.hpp"
 #include "net/http.hpp"
 
 namespace boxmon::net::detail {
 
 struct CurlDeleter {
-    void operator()(CURL* c) const { curl_easy_cleanup(c); }
+    void operator()(CURL* c) const { libcurl().easy_cleanup(c); }
 };
 struct SlistDeleter {
-    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+    void operator()(curl_slist* l) const { libcurl().slist_free_all(l); }
 };
 using CurlPtr = std::unique_ptr<CURL, CurlDeleter>;
 using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
 
-// A new easy handle (curl_global_init done once, thread-safe); nullptr when out of memory.
-CurlPtr new_easy();
+// A new easy handle, loading libcurl on first use (thread-safe). Fails when libcurl cannot be
+// loaded (the message says what to install) or, naming `what` and `where`, when out of memory.
+Result<CurlPtr> new_easy(std::string_view what, std::string_view where);
 
 // Appends to a curl_slist; false when out of memory.
 bool slist_append(SlistPtr& list, const std::string& line);

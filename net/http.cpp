@@ -146,7 +146,9 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, lo
         return std::chrono::seconds{std::min(seconds, k_cap)};
     }
     const std::string text(value);
-    const time_t at = curl_getdate(text.c_str(), nullptr);
+    const auto api = detail::curl_api();
+    if (!api) return std::nullopt;
+    const time_t at = (*api)->getdate(text.c_str(), nullptr);
     if (at == static_cast<time_t>(-1)) return std::nullopt;
     const long long wait = static_cast<long long>(at) - now_unix;
     return std::chrono::seconds{std::clamp(wait, 0LL, k_cap)};
@@ -184,8 +186,7 @@ std::string excerpt(std::string_view text, std::size_t max_bytes) {
 Result<HttpResponse> http_request(const HttpRequest& request, const TransferOptions& options) {
     const std::string where = redact_url(request.url.reveal());
     const std::string what = request.method;
-    detail::CurlPtr curl = detail::new_easy();
-    if (!curl) return fail("{} {}: cannot create a libcurl handle (out of memory)", what, where);
+    BOXMON_TRY(curl, detail::new_easy(what, where));
     char errbuf[CURL_ERROR_SIZE];
     BOXMON_CHECK(detail::apply_transfer_options(curl.get(), options, errbuf, "http,https"));
 
@@ -203,33 +204,33 @@ Result<HttpResponse> http_request(const HttpRequest& request, const TransferOpti
     Transfer transfer;
     bool set_ok = true;
     auto set = [&](CURLcode rc) { set_ok = set_ok && rc == CURLE_OK; };
-    set(curl_easy_setopt(curl.get(), CURLOPT_URL, request.url.reveal().c_str()));
-    set(curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get()));
-    set(curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "boxmon/0.1"));
-    set(curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &on_body));
-    set(curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &transfer));
-    set(curl_easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, &on_header));
-    set(curl_easy_setopt(curl.get(), CURLOPT_HEADERDATA, &transfer));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_URL, request.url.reveal().c_str()));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get()));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_USERAGENT, "boxmon/0.1"));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &on_body));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_WRITEDATA, &transfer));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_HEADERFUNCTION, &on_header));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_HEADERDATA, &transfer));
     if (request.method == "GET") {
-        set(curl_easy_setopt(curl.get(), CURLOPT_HTTPGET, 1L));
+        set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_HTTPGET, 1L));
     } else if (request.method == "HEAD") {
         // HEAD has no response body: without NOBODY curl would wait for one until the timeout.
-        set(curl_easy_setopt(curl.get(), CURLOPT_NOBODY, 1L));
+        set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_NOBODY, 1L));
     } else {
-        set(curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE,
+        set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE_LARGE,
                              static_cast<curl_off_t>(request.body.size())));
-        set(curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, request.body.data()));
+        set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_POSTFIELDS, request.body.data()));
         if (request.method != "POST") {
-            set(curl_easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, request.method.c_str()));
+            set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_CUSTOMREQUEST, request.method.c_str()));
         }
     }
     if (!set_ok) {
         return fail_as(ErrorKind::config, "{} {}: libcurl rejected the request settings; check the url", what, where);
     }
 
-    const CURLcode rc = curl_easy_perform(curl.get());
+    const CURLcode rc = detail::libcurl().easy_perform(curl.get());
     long status = 0;
-    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
+    detail::libcurl().easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
     const bool capped = rc == CURLE_WRITE_ERROR && transfer.response.body_truncated;
     if (rc != CURLE_OK && !(capped && status != 0)) {
         Error e = detail::transfer_error(rc, errbuf, what, where, options);

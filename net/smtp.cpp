@@ -37,8 +37,9 @@ SmtpResult failed(Error e, long code) {
 SmtpResult smtp_send(const SmtpRequest& request, const TransferOptions& options) {
     const std::string where = redact_url(request.url.reveal());
     const std::vector<const Secret*> secrets{&request.url, &request.password};
-    detail::CurlPtr curl = detail::new_easy();
-    if (!curl) return failed(Error{fmt::format("SMTP {}: cannot create a libcurl handle", where)}, 0);
+    auto handle = detail::new_easy("SMTP", where);
+    if (!handle) return failed(std::move(handle).error(), 0);
+    detail::CurlPtr curl = std::move(*handle);
     char errbuf[CURL_ERROR_SIZE];
     if (auto r = detail::apply_transfer_options(curl.get(), options, errbuf, "smtp,smtps"); !r) {
         return failed(r.error(), 0);
@@ -53,30 +54,30 @@ SmtpResult smtp_send(const SmtpRequest& request, const TransferOptions& options)
     const std::string mail_from = "<" + request.from + ">";
     bool set_ok = true;
     auto set = [&](CURLcode rc) { set_ok = set_ok && rc == CURLE_OK; };
-    set(curl_easy_setopt(curl.get(), CURLOPT_URL, request.url.reveal().c_str()));
-    set(curl_easy_setopt(curl.get(), CURLOPT_USE_SSL,
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_URL, request.url.reveal().c_str()));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_USE_SSL,
                          request.require_starttls ? static_cast<long>(CURLUSESSL_ALL)
                                                   : static_cast<long>(CURLUSESSL_NONE)));
-    set(curl_easy_setopt(curl.get(), CURLOPT_MAIL_FROM, mail_from.c_str()));
-    set(curl_easy_setopt(curl.get(), CURLOPT_MAIL_RCPT, rcpt.get()));
-    set(curl_easy_setopt(curl.get(), CURLOPT_UPLOAD, 1L));
-    set(curl_easy_setopt(curl.get(), CURLOPT_READFUNCTION, &on_read));
-    set(curl_easy_setopt(curl.get(), CURLOPT_READDATA, &upload));
-    set(curl_easy_setopt(curl.get(), CURLOPT_INFILESIZE_LARGE,
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_MAIL_FROM, mail_from.c_str()));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_MAIL_RCPT, rcpt.get()));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_UPLOAD, 1L));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_READFUNCTION, &on_read));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_READDATA, &upload));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_INFILESIZE_LARGE,
                          static_cast<curl_off_t>(request.message.size())));
-    set(curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &on_discard));
+    set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &on_discard));
     if (!request.username.empty()) {
-        set(curl_easy_setopt(curl.get(), CURLOPT_USERNAME, request.username.c_str()));
-        set(curl_easy_setopt(curl.get(), CURLOPT_PASSWORD, request.password.reveal().c_str()));
+        set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_USERNAME, request.username.c_str()));
+        set(detail::libcurl().easy_setopt(curl.get(), CURLOPT_PASSWORD, request.password.reveal().c_str()));
     }
     if (!set_ok) {
         return failed(Error{fmt::format("SMTP {}: libcurl rejected the settings; check url, from and to", where),
                             ErrorKind::config, 0},
                       0);
     }
-    const CURLcode rc = curl_easy_perform(curl.get());
+    const CURLcode rc = detail::libcurl().easy_perform(curl.get());
     long code = 0;
-    curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &code);
+    detail::libcurl().easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &code);
     if (rc == CURLE_OK) {
         SmtpResult r;
         r.delivered = true;

@@ -17,6 +17,7 @@
 #include "core/outbox.hpp"
 #include "core/result.hpp"
 #include "core/series.hpp"
+#include "core/service_state.hpp"
 #include "report/host.hpp"
 
 namespace boxmon::report {
@@ -87,6 +88,8 @@ struct ReportInput {
     Result<std::vector<SeriesHistory>> metrics = fail("not gathered");
     Result<IncidentData> incidents = fail("not gathered");
     Result<std::vector<UnitState>> services = fail("not gathered");
+    // The configured services as boxmon's own samples last saw them (empty: none configured).
+    Result<std::vector<ServiceState>> watched = fail("not gathered");
     Result<CommandOutput> webserver = fail("not gathered");
     Result<std::vector<CertInfo>> certificates = fail("not gathered");
     Result<CommandOutput> firewall = fail("not gathered");

@@ -261,6 +261,45 @@ Section services_section(const ReportInput& in) {
     return s;
 }
 
+// "3 min" style age of `since` at `now`, "at least" when the state held over all history read.
+std::string held_for(const ServiceState& st, WallTime now) {
+    if (!st.since) return "";
+    const auto d = std::chrono::duration_cast<std::chrono::seconds>(now - *st.since);
+    if (d.count() < 0) return when(*st.since);
+    return fmt::format("{}{} ({})", st.since_at_least ? "at least " : "", format_duration(d), when(*st.since));
+}
+
+std::string optional_value(std::string_view metric, const std::optional<double>& v) {
+    return v ? format_metric_value(metric, *v) : std::string("-");
+}
+
+Section watched_section(const ReportInput& in, WallTime until) {
+    if (!in.watched) return unavailable("watched", "Watched services", in.watched.error());
+    Section s{"watched", "Watched services", {}, {}};
+    if (in.watched->empty()) {
+        s.unavailable = "no [[services]] in the configuration";
+        return s;
+    }
+    Table t{{"service", "state", "for", "processes", "rss", "cpu", "gpu memory", "checks"}, {}};
+    for (const auto& st : *in.watched) {
+        std::string checks;
+        for (const auto& c : st.checks) {
+            if (!checks.empty()) checks += ", ";
+            checks += clean(c.name) + " " + (!c.up ? std::string("not run") : *c.up ? std::string("ok") : std::string("FAILING"));
+            if (c.latency_seconds) checks += " " + format_metric_value("latency_seconds", *c.latency_seconds);
+        }
+        const bool up = st.up && *st.up;
+        t.rows.push_back({clean(st.name), !st.up ? std::string("unknown") : up ? std::string("up") : std::string("DOWN"),
+                          held_for(st, until), st.processes ? fmt::format("{:.0f}", *st.processes) : std::string("-"),
+                          optional_value("rss_bytes", up ? st.rss_bytes : std::nullopt),
+                          optional_value("cpu_percent", up ? st.cpu_percent : std::nullopt),
+                          optional_value("gpu_memory_bytes", up ? st.gpu_memory_bytes : std::nullopt),
+                          checks.empty() ? std::string("-") : checks});
+    }
+    s.blocks.emplace_back(std::move(t));
+    return s;
+}
+
 Section command_section(std::string id, std::string title, const Result<CommandOutput>& r,
                         const ReportOptions& o) {
     if (!r) return unavailable(std::move(id), std::move(title), r.error());
@@ -347,6 +386,7 @@ Document build_document(const ReportInput& in, const ReportOptions& o) {
     d.sections.push_back(sizes_section(in));
     d.sections.push_back(metrics_section(in, o, until));
     d.sections.push_back(incidents_section(in));
+    d.sections.push_back(watched_section(in, until));
     d.sections.push_back(services_section(in));
     d.sections.push_back(command_section("webserver", "Web server check", in.webserver, o));
     d.sections.push_back(certificates_section(in, now));

@@ -145,6 +145,12 @@ public:
             m_rule_index.emplace(m_rules[i].name, static_cast<int>(i));  // first of a name wins
             m_by_metric[m_rules[i].metric].push_back(static_cast<int>(i));
         }
+        m_inhibitor.assign(m_rules.size(), -1);
+        for (std::size_t i = 0; i < m_rules.size(); ++i) {
+            const auto it = m_rule_index.find(m_rules[i].inhibited_by);
+            if (!m_rules[i].inhibited_by.empty() && it != m_rule_index.end() && it->second != static_cast<int>(i))
+                m_inhibitor[i] = it->second;
+        }
     }
 
     const std::vector<RuleConfig>& rules() const { return m_rules; }
@@ -175,8 +181,29 @@ private:
         if (inserted) {
             it->second.rule = rule;
             it->second.series = series;
+            m_by_rule[rule].push_back(&it->second);
         }
         return it->second;
+    }
+
+    // Whether `s`'s notifications are withheld now: its rule's inhibitor is pending or firing
+    // for a series whose labels are all among the labels of `s`'s series.
+    bool inhibited(const State& s) const {
+        const int by = m_inhibitor[static_cast<std::size_t>(s.rule)];
+        if (by < 0) return false;
+        const auto it = m_by_rule.find(by);
+        if (it == m_by_rule.end()) return false;
+        const SeriesKey& mine = m_series[static_cast<std::size_t>(s.series)].key;
+        for (const State* other : it->second) {
+            if (other->p.phase == Phase::ok) continue;
+            const SeriesKey& theirs = m_series[static_cast<std::size_t>(other->series)].key;
+            const bool covered = std::all_of(theirs.labels().begin(), theirs.labels().end(), [&](const Label& l) {
+                const std::string* v = mine.label(l.name);
+                return v != nullptr && *v == l.value;
+            });
+            if (covered) return true;
+        }
+        return false;
     }
 
     void match(int series) {
@@ -298,6 +325,8 @@ private:
         // Within the cooldown of the last notified resolve only a higher severity speaks.
         if (s.p.cooldown && in_cooldown(r, *s.p.cooldown, t.now) && sev <= s.p.cooldown->severity) {
             decide(t, s, "in_cooldown", value);
+        } else if (inhibited(s)) {
+            decide(t, s, "inhibited", value);  // silent; speaks if it outlasts the inhibitor
         } else {
             decide(t, s, "fired", value);
             notify(t, s, NotificationKind::firing, "fired", value);
@@ -361,8 +390,8 @@ private:
                 inc.peak_severity = std::max(inc.peak_severity, sev);
                 decide(t, s, "severity_up", value);
                 // Escalation speaks even inside the cooldown; flapping back up to a severity
-                // already notified does not.
-                if (sev > inc.notified) {
+                // already notified does not; nothing speaks while inhibited.
+                if (sev > inc.notified && !inhibited(s)) {
                     notify(t, s,
                            inc.notified == Severity::ok ? NotificationKind::firing
                                                         : NotificationKind::escalated,
@@ -374,12 +403,14 @@ private:
             }
         }
         if (inc.notified == Severity::ok) {
-            // A silent incident speaks once the cooldown is over, if it still breaches.
-            if (s.p.good == 0 && (!s.p.cooldown || !in_cooldown(r, *s.p.cooldown, t.now))) {
-                decide(t, s, "cooldown_over", value);
-                notify(t, s, NotificationKind::firing, "cooldown_over", value);
+            // A silent incident speaks once the cooldown is over, or its inhibitor has gone, if
+            // it still breaches.
+            if (s.p.good == 0 && (!s.p.cooldown || !in_cooldown(r, *s.p.cooldown, t.now)) && !inhibited(s)) {
+                const char* why = s.p.cooldown ? "cooldown_over" : "uninhibited";
+                decide(t, s, why, value);
+                notify(t, s, NotificationKind::firing, why, value);
             }
-        } else if (r.repeat && inc.notified_at) {
+        } else if (r.repeat && inc.notified_at && !inhibited(s)) {
             const auto e = elapsed(*inc.notified_at, t.now);
             if (!e || *e >= std::chrono::duration_cast<Nanos>(*r.repeat)) {
                 decide(t, s, "reminder", value);
@@ -511,6 +542,9 @@ private:
     std::unordered_map<SeriesKey, int, SeriesKeyHash> m_series_index;
     std::deque<SeriesEntry> m_series;
     std::unordered_map<std::uint64_t, State> m_states;  // node-based: State* stay valid
+    std::unordered_map<int, std::vector<State*>> m_by_rule;
+    std::vector<int> m_inhibitor;  // per rule: the index of its inhibitor, or -1
+    std::vector<std::pair<State*, double>> m_deferred;  // scratch
     std::uint64_t m_tick = 0;
     std::vector<std::pair<std::string, std::string>> m_pending_removed;
     std::vector<State*> m_unseen;  // scratch
@@ -561,14 +595,23 @@ Evaluation Engine::Impl::evaluate(const Sample& sample, const TickContext& ctx, 
     ++m_tick;
     Tick t{ctx, Stamp{to_unix_ms(ctx.ts), ctx.boottime.count(), ctx.boot_id}, gap_before, out};
 
+    // Rules with an inhibitor go second, so they see their inhibitor's state of this tick.
+    m_deferred.clear();
     for (const Point& point : sample.points) {
         const int id = series_id(point.key);
         if (!m_series[static_cast<std::size_t>(id)].matched) match(id);
         for (State* s : m_series[static_cast<std::size_t>(id)].states) {
             if (s->seen_tick == m_tick) continue;  // a repeated point in one sample: first wins
             s->seen_tick = m_tick;
+            if (m_inhibitor[static_cast<std::size_t>(s->rule)] >= 0) {
+                m_deferred.emplace_back(s, point.value);
+                continue;
+            }
             if (observe(t, *s, point.value) || !s->written) finish(t, *s);
         }
+    }
+    for (const auto& [s, value] : m_deferred) {
+        if (observe(t, *s, value) || !s->written) finish(t, *s);
     }
 
     // Series that did not arrive, in a fixed order (rule, then series) so that a restored

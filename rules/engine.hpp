@@ -31,7 +31,8 @@ struct Decision {
     SeriesKey series;
     // first_breach, pending, streak_broken, fired, in_cooldown (fired silently), severity_up,
     // severity_down, cooldown_over, reminder, recovering, breach_again, resolved, gap, nan,
-    // missing, absent, returned.
+    // missing, absent, returned, inhibited (fired silently: its inhibitor is pending or firing),
+    // uninhibited (a silent incident speaks once its inhibitor has gone).
     std::string reason;
     double value = NAN;
 };

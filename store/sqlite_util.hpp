@@ -56,6 +56,12 @@ public:
     bool is_null(int c) const { return sqlite3_column_type(m_stmt, c) == SQLITE_NULL; }
     std::int64_t int64(int c) const { return sqlite3_column_int64(m_stmt, c); }
     double real(int c) const { return is_null(c) ? NAN : sqlite3_column_double(m_stmt, c); }
+    // The text of column c, valid until the next step or reset.
+    std::string_view text_view(int c) const {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, c));
+        return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, c)))
+                 : std::string_view();
+    }
     std::string text(int c) const {
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, c));
         return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, c)))

@@ -18,37 +18,28 @@
 #include <unordered_map>
 
 #include "store/schema.hpp"
-#include "store/sqlite_util.hpp"
+#include "store/store_impl.hpp"
 
 namespace boxmon::store {
 
 namespace fs = std::filesystem;
 using detail::is_busy;
 using detail::is_corrupt;
+using detail::floor_to;
 using detail::ResetGuard;
-using detail::sql_error;
 using detail::Stmt;
 
 namespace {
 
-constexpr std::int64_t kFiveMinutesMs = 5 * 60 * 1000;
-constexpr std::int64_t kOneHourMs = 60 * 60 * 1000;
 // series.last_seen is refreshed at most this often per series: an UPDATE per point per tick
 // would cost more than the sample insert itself. series() reports the exact value.
 constexpr std::int64_t kLastSeenRefreshMs = 10 * 60 * 1000;
-// Every tick appends one row to each series, and rows are clustered by series, so a tick dirties
-// about one leaf page per series: the page size sets how much WAL each tick writes.
-// Measured on dev-2c: 1 KiB and 2 KiB pages cost the same CPU per tick as 4 KiB (the syscalls
-// per dirty page dominate, not the bytes), so the default stays.
+// A tick appends one row to recent_samples and one to ticks, both at the right edge of their
+// B-trees, so it dirties two or three pages whatever the page size; 4 KiB suits the chunk rows
+// (about 560 bytes each).
 constexpr const char* kPageSizePragma = "PRAGMA page_size=4096";
 // Pages given back per maintenance step; small so the step stays short.
 constexpr int kVacuumPagesPerStep = 256;
-
-std::int64_t floor_to(std::int64_t ts, std::int64_t step) {
-    std::int64_t q = ts / step;
-    if (ts % step != 0 && ts < 0) --q;
-    return q * step;
-}
 
 fs::path with_suffix(const fs::path& p, std::string_view suffix) {
     return fs::path(p.string() + std::string(suffix));
@@ -191,115 +182,12 @@ void unregister_writer(const fs::path& p) {
 
 // ---------------------------------------------------------------------------------------------
 
-class Store::Impl {
-public:
-    explicit Impl(StoreOptions o) : options(std::move(o)) {}
-    ~Impl() { close(); }
-    Impl(const Impl&) = delete;
-    Impl& operator=(const Impl&) = delete;
 
-    StoreOptions options;
-    OpenReport report;
-    sqlite3* db = nullptr;
-    std::mutex mutex;  // one user of the connection at a time (the outbox may be on another thread)
-    std::unique_ptr<OutboxStore> outbox;
-    bool retention_paused_logged = false;
-
-    struct CachedSeries {
-        std::int64_t id = 0;
-        std::int64_t last_seen_written = 0;
-    };
-    std::unordered_map<SeriesKey, CachedSeries, SeriesKeyHash> series_cache;
-    std::unordered_map<const char*, Stmt> statements;
-
-    bool registered = false;  // counted in g_open_writers
-
-    // The connection only; this process still counts as the file's writer (g_open_writers).
-    void close_connection() {
-        statements.clear();
-        if (db) sqlite3_close_v2(db);
-        db = nullptr;
-    }
-
-    void close() {
-        close_connection();
-        if (registered) unregister_writer(options.path);
-        registered = false;
-    }
-
-    Unexpected<Error> error(int rc, std::string_view what) const {
-        return sql_error(db, rc, what, options.path);
-    }
-
-    // A prepared statement kept for the life of the connection, keyed by the SQL's address
-    // (every caller passes a static string).
-    Result<Stmt*> stmt(const char* sql) {
-        auto it = statements.find(sql);
-        if (it != statements.end()) return &it->second;
-        int rc = SQLITE_OK;
-        Stmt s(db, sql, &rc);
-        if (rc != SQLITE_OK) return error(rc, fmt::format("preparing \"{:.60}\"", sql));
-        return &statements.emplace(sql, std::move(s)).first->second;
-    }
-
-    Result<void> exec(const char* sql, std::string_view what) {
-        char* msg = nullptr;
-        int rc = sqlite3_exec(db, sql, nullptr, nullptr, &msg);
-        sqlite3_free(msg);
-        if (rc != SQLITE_OK) return error(rc, what);
-        return ok();
-    }
-
-    // Runs a statement that returns no rows; binds were done by the caller.
-    Result<void> run(Stmt& s, std::string_view what) {
-        ResetGuard g(s);
-        int rc = s.step();
-        if (rc != SQLITE_DONE && rc != SQLITE_ROW) return error(rc, what);
-        return ok();
-    }
-
-    void rollback_if_open() {
-        if (db && sqlite3_get_autocommit(db) == 0) {
-            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-        }
-    }
-
-    Result<std::int64_t> scalar_int(const char* sql, std::int64_t fallback) {
-        BOXMON_TRY(s, stmt(sql));
-        ResetGuard g(*s);
-        int rc = s->step();
-        if (rc == SQLITE_ROW) return s->is_null(0) ? fallback : s->int64(0);
-        if (rc == SQLITE_DONE) return fallback;
-        return error(rc, "reading");
-    }
-
-    // ---- open ----
-
-    Result<void> open_writer();
-    Result<void> open_read_only();
-    Result<void> open_connection(int flags);
-    Result<void> move_aside(const std::string& reason);
-    void recover_interrupted_move();
-    Result<void> configure_and_migrate();
-    // "" when the database passes quick_check; the reason otherwise. Errors other than
-    // corruption (busy, I/O) are returned as errors.
-    Result<std::string> quick_check();
-    // The cheap variant: the header and the schema page only.
-    Result<std::string> light_check();
-
-    // ---- writes ----
-    Result<std::int64_t> series_id_for_write(const SeriesKey& key, std::int64_t ts);
-    Result<void> write_tick(const TickWrite& tick);
-    Result<void> roll_up(const char* sql, std::int64_t step, std::int64_t prev, std::int64_t ts);
-    Result<void> insert_outbox(const std::vector<OutboxItem>& items);
-    Result<std::int64_t> delete_oldest(const char* table, const char* ts_column,
-                                       std::int64_t cutoff, std::int64_t budget);
-
-    // ---- reads ----
-    Result<std::optional<std::int64_t>> series_id(const SeriesKey& key);
-    Result<std::vector<HistoryPoint>> query_id(std::int64_t id, WallTime since, WallTime until,
-                                               Resolution resolution);
-};
+void Store::Impl::close() {
+    close_connection();
+    if (registered) unregister_writer(options.path);
+    registered = false;
+}
 
 Result<void> Store::Impl::open_connection(int flags) {
     close_connection();
@@ -505,6 +393,10 @@ Result<void> Store::Impl::configure_and_migrate() {
             continue;
         }
         auto applied = exec(m.sql, fmt::format("migrating to schema version {}", m.version));
+        // Version 2 moves the raw samples into their new tables (convert_v1_samples).
+        if (applied && m.version == 2) applied = convert_v1_samples();
+        if (applied && m.sql_after)
+            applied = exec(m.sql_after, fmt::format("migrating to schema version {}", m.version));
         if (applied) {
             std::string bump = fmt::format("PRAGMA user_version={}", m.version);
             applied = exec(bump.c_str(), "recording the schema version");
@@ -550,20 +442,6 @@ constexpr const char* kUpsertSeries =
     "INSERT INTO series(name, key, labels_json, first_seen, last_seen) VALUES(?1, ?2, ?3, ?4, ?4) "
     "ON CONFLICT(key) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen) RETURNING id";
 constexpr const char* kTouchSeries = "UPDATE series SET last_seen = max(last_seen, ?2) WHERE id = ?1";
-constexpr const char* kInsertSample =
-    "INSERT OR IGNORE INTO samples(series_id, ts, value) VALUES(?1, ?2, ?3)";
-// A completed bucket, computed from the raw rows of one series (idempotent: a bucket rewritten
-// after a late tick is simply recomputed).
-constexpr const char* kRoll5m =
-    "INSERT OR REPLACE INTO rollup_5m(series_id, bucket_ts, min, avg, max, count) "
-    "SELECT ?1, ?2, min(value), avg(value), max(value), count(*) FROM samples "
-    "WHERE series_id = ?1 AND ts >= ?2 AND ts < ?2 + 300000 HAVING count(*) > 0";
-constexpr const char* kRoll1h =
-    "INSERT OR REPLACE INTO rollup_1h(series_id, bucket_ts, min, avg, max, count) "
-    "SELECT ?1, ?2, min(value), avg(value), max(value), count(*) FROM samples "
-    "WHERE series_id = ?1 AND ts >= ?2 AND ts < ?2 + 3600000 HAVING count(*) > 0";
-constexpr const char* kSeriesIds = "SELECT id FROM series ORDER BY id";
-constexpr const char* kLastTick = "SELECT max(ts) FROM ticks";
 constexpr const char* kInsertTick =
     "INSERT OR REPLACE INTO ticks(ts, gap_before, collectors_ok, collectors_failed, points, errors) "
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
@@ -618,26 +496,17 @@ Result<std::int64_t> Store::Impl::series_id_for_write(const SeriesKey& key, std:
 
 Result<void> Store::Impl::write_tick(const TickWrite& tick) {
     const std::int64_t ts = to_unix_ms(tick.sample.ts);
-    // The previous tick decides which rollup buckets are now complete.
-    BOXMON_TRY(prev, scalar_int(sql::kLastTick, INT64_MIN));
-    BOXMON_TRY(ins, stmt(sql::kInsertSample));
-    std::int64_t points = 0;
+    std::vector<std::pair<std::int64_t, double>> values;
+    values.reserve(tick.sample.points.size());
     for (const Point& p : tick.sample.points) {
         if (!std::isfinite(p.value)) continue;
         BOXMON_TRY(id, series_id_for_write(p.key, ts));
-        ResetGuard g(*ins);
-        ins->bind(1, id);
-        ins->bind(2, ts);
-        ins->bind(3, p.value);
-        int rc = ins->step();
-        if (rc != SQLITE_DONE) return error(rc, "writing a sample");
-        // A sample already stored (the same tick written twice) is kept as it was.
-        points += sqlite3_changes(db);
+        // -0.0 is stored as 0, as a REAL column always stored it.
+        values.emplace_back(id, p.value == 0 ? 0.0 : p.value);
     }
-    if (prev != INT64_MIN) {
-        BOXMON_CHECK(roll_up(sql::kRoll5m, kFiveMinutesMs, prev, ts));
-        BOXMON_CHECK(roll_up(sql::kRoll1h, kOneHourMs, prev, ts));
-    }
+    BOXMON_TRY(points, write_recent(ts, std::move(values)));
+    // No rollup work here: hourly buckets are written when maintenance folds their hour, and
+    // until then (like 5-minute buckets inside the raw window) computed when read.
 
     {
         BOXMON_TRY(s, stmt(sql::kInsertTick));
@@ -720,34 +589,35 @@ Result<void> Store::Impl::write_tick(const TickWrite& tick) {
     return insert_outbox(tick.outbox);
 }
 
-// Rollups are written when their bucket is complete rather than upserted per point: an upsert
-// per point dirtied three B-tree pages per series per tick (samples, 5m, 1h), tripling the WAL
-// written per tick. A bucket is complete when a tick lands in a later bucket than the previous
-// tick; a late tick (older than the previous one) recomputes its own, already written, bucket.
-Result<void> Store::Impl::roll_up(const char* sql, std::int64_t step, std::int64_t prev,
-                                  std::int64_t ts) {
-    const std::int64_t prev_bucket = floor_to(prev, step);
-    const std::int64_t bucket = floor_to(ts, step);
-    std::int64_t target = 0;
-    if (bucket > prev_bucket) target = prev_bucket;
-    else if (bucket < prev_bucket) target = bucket;
-    else return ok();
-    std::vector<std::int64_t> ids;
-    {
-        BOXMON_TRY(s, stmt(sql::kSeriesIds));
-        ResetGuard g(*s);
-        int rc;
-        while ((rc = s->step()) == SQLITE_ROW) ids.push_back(s->int64(0));
-        if (rc != SQLITE_DONE) return error(rc, "listing series for rollups");
-    }
-    BOXMON_TRY(roll, stmt(sql));
-    for (std::int64_t id : ids) {
-        roll->bind(1, id);
-        roll->bind(2, target);
-        BOXMON_CHECK(run(*roll, "writing a rollup"));
-    }
-    return ok();
+
+Result<std::int64_t> Store::Impl::meta_int(const char* key, std::int64_t fallback) {
+    static constexpr const char* q = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1";
+    BOXMON_TRY(s, stmt(q));
+    ResetGuard g(*s);
+    s->bind(1, std::string_view(key));
+    const int rc = s->step();
+    if (rc == SQLITE_ROW) return s->int64(0);
+    if (rc == SQLITE_DONE) return fallback;
+    return error(rc, fmt::format("reading meta {}", key));
 }
+
+Result<void> Store::Impl::set_meta_int(const char* key, std::int64_t value) {
+    static constexpr const char* q = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)";
+    BOXMON_TRY(s, stmt(q));
+    s->bind(1, std::string_view(key));
+    const std::string text = std::to_string(value);
+    s->bind(2, std::string_view(text));
+    return run(*s, fmt::format("writing meta {}", key));
+}
+
+
+
+
+
+
+
+
+
 
 Result<void> Store::Impl::insert_outbox(const std::vector<OutboxItem>& items) {
     if (items.empty()) return ok();
@@ -1010,6 +880,41 @@ Result<std::int64_t> Store::Impl::delete_oldest(const char* table, const char* t
     return deleted;
 }
 
+void Store::Impl::watch_wal() {
+    if (options.read_only || options.wal_warn_bytes == 0) return;
+    const fs::path wal = with_suffix(options.path, "-wal");
+    struct stat st {};
+    if (::stat(wal.c_str(), &st) != 0) return;
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const double mib = static_cast<double>(size) / (1024.0 * 1024.0);
+    if (size <= options.wal_warn_bytes) {
+        if (wal_warned) spdlog::info("the write-ahead log {} is back to {:.1f} MiB", wal.string(), mib);
+        wal_warned = false;
+        return;
+    }
+    // Copy every page back and truncate the file, but never wait for a reader: the tick loop
+    // must not stall behind someone's open transaction.
+    int log_pages = 0;
+    int copied = 0;
+    sqlite3_busy_timeout(db, 0);
+    const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_pages, &copied);
+    sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
+    if (rc == SQLITE_OK) {
+        if (wal_warned)
+            spdlog::info("the reader has let go: the write-ahead log {} was checkpointed and truncated "
+                         "(it had reached {:.1f} MiB)", wal.string(), mib);
+        wal_warned = false;
+        return;
+    }
+    if (wal_warned) return;
+    wal_warned = true;
+    spdlog::warn("the write-ahead log {} has grown to {:.1f} MiB: checkpoints are blocked by a "
+                 "long-running reader (a connection holding a read transaction open, e.g. an "
+                 "interactive sqlite3 left inside BEGIN; {} of {} pages could be copied back). "
+                 "Writes go on; end that transaction and the log is truncated at the next tick",
+                 wal.string(), mib, copied, log_pages);
+}
+
 Result<bool> Store::maintenance_step(WallTime now, std::size_t max_rows) {
     Impl& m = *m_impl;
     std::lock_guard lock(m.mutex);
@@ -1031,25 +936,59 @@ Result<bool> Store::maintenance_step(WallTime now, std::size_t max_rows) {
 
     std::int64_t budget = static_cast<std::int64_t>(std::min<std::size_t>(max_rows, INT32_MAX));
     bool more = false;
+    Impl::Quiet quiet = m.quiet;
+    m.written = {INT64_MAX, INT64_MAX, INT64_MAX};
     BOXMON_CHECK(m.exec("BEGIN IMMEDIATE", "starting retention"));
     auto step = [&]() -> Result<void> {
+        const std::int64_t raw_cutoff = now_ms - raw_ms;
+        // Completed hours of recent ticks (and any already past the retention) into chunks.
+        const std::int64_t hour_in_progress = floor_to(newest, detail::k_one_hour_ms);
+        BOXMON_TRY(folded, m.fold_step(std::max(hour_in_progress, raw_cutoff), budget, hour_in_progress));
+        budget -= folded.samples;
+        more = more || folded.more;
+        if (budget <= 0) {
+            more = true;
+            return ok();
+        }
+        if (raw_cutoff > quiet.chunks) {
+            BOXMON_TRY(expired, m.expire_chunks(raw_cutoff, budget, floor_to(newest, detail::k_five_minutes_ms),
+                                                now_ms - m.options.retention_5m.count()));
+            budget -= expired.samples;
+            more = more || expired.more;
+            quiet.chunks = INT64_MIN;
+            if (!expired.more) {
+                static constexpr const char* q =
+                    "SELECT min((SELECT first_ts + (n - 1) * step_ms FROM sample_chunks WHERE "
+                    "series_id = series.id ORDER BY first_ts LIMIT 1)) FROM series";
+                BOXMON_TRY(oldest_end, m.scalar_int(q, INT64_MAX));
+                quiet.chunks = oldest_end;
+            }
+        }
         struct Target {
             const char* table;
             std::int64_t cutoff;
+            std::int64_t* quiet;
+            const char* oldest;
         };
         const Target targets[] = {
-            {"samples", now_ms - raw_ms},
-            {"rollup_5m", now_ms - m.options.retention_5m.count()},
-            {"rollup_1h", now_ms - m.options.retention_1h.count()},
+            {"rollup_5m", now_ms - m.options.retention_5m.count(), &quiet.r5m,
+             "SELECT min((SELECT min(bucket_ts) FROM rollup_5m WHERE series_id = series.id)) FROM series"},
+            {"rollup_1h", now_ms - m.options.retention_1h.count(), &quiet.r1h,
+             "SELECT min((SELECT min(bucket_ts) FROM rollup_1h WHERE series_id = series.id)) FROM series"},
         };
         for (const Target& t : targets) {
             if (budget <= 0) {
                 more = true;
                 return ok();
             }
-            const char* column = std::strcmp(t.table, "samples") == 0 ? "ts" : "bucket_ts";
-            BOXMON_TRY(n, m.delete_oldest(t.table, column, t.cutoff, budget));
+            if (t.cutoff <= *t.quiet) continue;
+            BOXMON_TRY(n, m.delete_oldest(t.table, "bucket_ts", t.cutoff, budget));
             budget -= n;
+            *t.quiet = INT64_MIN;
+            if (budget > 0) {
+                BOXMON_TRY(oldest, m.scalar_int(t.oldest, INT64_MAX));
+                *t.quiet = oldest;
+            }
         }
         // Bookkeeping rows: ticks as long as raw samples; finished outbox rows and closed
         // incidents as long as the hourly rollups.
@@ -1084,8 +1023,13 @@ Result<bool> Store::maintenance_step(WallTime now, std::size_t max_rows) {
     if (r) r = m.exec("COMMIT", "committing retention");
     if (!r) {
         m.rollback_if_open();
+        m.quiet = {};
         return fail(std::move(r).error());
     }
+    // What this step wrote may expire before what was there.
+    m.quiet.chunks = std::min(quiet.chunks, m.written.chunks);
+    m.quiet.r5m = std::min(quiet.r5m, m.written.r5m);
+    m.quiet.r1h = std::min(quiet.r1h, m.written.r1h);
     // Give freed pages back to the filesystem a little at a time (auto_vacuum=INCREMENTAL).
     BOXMON_TRY(free_pages, m.scalar_int("PRAGMA freelist_count", 0));
     if (free_pages > 0) {
@@ -1093,6 +1037,7 @@ Result<bool> Store::maintenance_step(WallTime now, std::size_t max_rows) {
         BOXMON_CHECK(m.exec(vacuum.c_str(), "returning free pages (incremental_vacuum)"));
         if (free_pages > kVacuumPagesPerStep) more = true;
     }
+    m.watch_wal();
     return more;
 }
 
@@ -1148,26 +1093,53 @@ Result<std::optional<WallTime>> Store::last_tick() {
 Result<std::vector<SeriesInfo>> Store::series() {
     Impl& m = *m_impl;
     std::lock_guard lock(m.mutex);
-    // last_seen in the table is refreshed lazily; the newest sample makes it exact.
+    ReadSnapshot snapshot(m.db);
+    // last_seen in the table is refreshed lazily (every 10 minutes); the newest sample makes
+    // it exact: the end of the series' newest chunk (rows never overlap), or a recent tick.
     static constexpr const char* q =
-        "SELECT id, key, first_seen, max(last_seen, coalesce((SELECT max(ts) FROM samples WHERE "
-        "series_id = series.id), last_seen)) FROM series ORDER BY key";
-    BOXMON_TRY(s, m.stmt(q));
-    ResetGuard g(*s);
+        "SELECT id, key, first_seen, last_seen, (SELECT first_ts + (n - 1) * step_ms FROM "
+        "sample_chunks WHERE series_id = series.id ORDER BY first_ts DESC LIMIT 1) FROM series "
+        "ORDER BY key";
+    static constexpr const char* k_recent_newest_first =
+        "SELECT ts, vals FROM recent_samples ORDER BY ts DESC";
     std::vector<SeriesInfo> out;
-    int rc;
-    while ((rc = s->step()) == SQLITE_ROW) {
-        SeriesInfo info;
-        info.id = s->int64(0);
-        auto key = SeriesKey::parse(s->text(1));
-        if (!key) return fail("database {}: series {} has an unreadable key \"{}\": {}",
-                              m.options.path.string(), info.id, s->text(1), key.error().message);
-        info.key = std::move(*key);
-        info.first_seen = from_unix_ms(s->int64(2));
-        info.last_seen = from_unix_ms(s->int64(3));
-        out.push_back(std::move(info));
+    {
+        BOXMON_TRY(s, m.stmt(q));
+        ResetGuard g(*s);
+        int rc;
+        while ((rc = s->step()) == SQLITE_ROW) {
+            SeriesInfo info;
+            info.id = s->int64(0);
+            auto key = SeriesKey::parse(s->text(1));
+            if (!key) return fail("database {}: series {} has an unreadable key \"{}\": {}",
+                                  m.options.path.string(), info.id, s->text(1), key.error().message);
+            info.key = std::move(*key);
+            info.first_seen = from_unix_ms(s->int64(2));
+            std::int64_t last = s->int64(3);
+            if (!s->is_null(4)) last = std::max(last, s->int64(4));
+            info.last_seen = from_unix_ms(last);
+            out.push_back(std::move(info));
+        }
+        if (rc != SQLITE_DONE) return m.error(rc, "listing series");
     }
-    if (rc != SQLITE_DONE) return m.error(rc, "listing series");
+    // Newest recent ticks first; a series is settled by the first tick that carries it or by
+    // reaching what is already known of it.
+    std::vector<std::size_t> open(out.size());
+    for (std::size_t i = 0; i < open.size(); ++i) open[i] = i;
+    BOXMON_TRY(s, m.stmt(k_recent_newest_first));
+    ResetGuard g(*s);
+    int rc = SQLITE_DONE;
+    while (!open.empty() && (rc = s->step()) == SQLITE_ROW) {
+        const std::int64_t ts = s->int64(0);
+        const std::string_view vals = s->text_view(1);
+        std::erase_if(open, [&](std::size_t i) {
+            if (ts <= to_unix_ms(*out[i].last_seen)) return true;
+            if (!detail::find_tick_value(vals, out[i].id)) return false;
+            out[i].last_seen = from_unix_ms(ts);
+            return true;
+        });
+    }
+    if (!open.empty() && rc != SQLITE_DONE) return m.error(rc, "listing series");
     return out;
 }
 
@@ -1185,51 +1157,15 @@ Result<std::optional<std::int64_t>> Store::Impl::series_id(const SeriesKey& key)
     return std::optional<std::int64_t>(s->int64(0));
 }
 
-Result<std::vector<HistoryPoint>> Store::Impl::query_id(std::int64_t id, WallTime since,
-                                                        WallTime until, Resolution resolution) {
-    static constexpr const char* kRaw =
-        "SELECT ts, value FROM samples WHERE series_id = ?1 AND ts BETWEEN ?2 AND ?3 ORDER BY ts";
-    static constexpr const char* k5m =
-        "SELECT bucket_ts, avg, min, max, count FROM rollup_5m WHERE series_id = ?1 AND "
-        "bucket_ts BETWEEN ?2 AND ?3 ORDER BY bucket_ts";
-    static constexpr const char* k1h =
-        "SELECT bucket_ts, avg, min, max, count FROM rollup_1h WHERE series_id = ?1 AND "
-        "bucket_ts BETWEEN ?2 AND ?3 ORDER BY bucket_ts";
-    const char* q = resolution == Resolution::raw            ? kRaw
-                    : resolution == Resolution::five_minutes ? k5m
-                                                             : k1h;
-    BOXMON_TRY(s, stmt(q));
-    ResetGuard g(*s);
-    std::int64_t lo = to_unix_ms(since);
-    // A bucket whose start is before `since` still holds points inside the window.
-    if (resolution == Resolution::five_minutes) lo = floor_to(lo, kFiveMinutesMs);
-    if (resolution == Resolution::one_hour) lo = floor_to(lo, kOneHourMs);
-    s->bind(1, id);
-    s->bind(2, lo);
-    s->bind(3, to_unix_ms(until));
-    std::vector<HistoryPoint> out;
-    int rc;
-    while ((rc = s->step()) == SQLITE_ROW) {
-        HistoryPoint p;
-        p.ts = from_unix_ms(s->int64(0));
-        p.value = s->real(1);
-        if (resolution == Resolution::raw) {
-            p.min = p.max = p.value;
-        } else {
-            p.min = s->real(2);
-            p.max = s->real(3);
-            p.count = s->int64(4);
-        }
-        out.push_back(p);
-    }
-    if (rc != SQLITE_DONE) return error(rc, "reading history");
-    return out;
-}
+
+
+
 
 Result<std::vector<HistoryPoint>> Store::query(const SeriesKey& key, WallTime since, WallTime until,
                                                Resolution resolution) {
     Impl& m = *m_impl;
     std::lock_guard lock(m.mutex);
+    ReadSnapshot snapshot(m.db);
     BOXMON_TRY(id, m.series_id(key));
     if (!id) return std::vector<HistoryPoint>();
     return m.query_id(*id, since, until, resolution);
@@ -1239,6 +1175,7 @@ Result<std::vector<std::pair<SeriesKey, std::vector<HistoryPoint>>>> Store::quer
     std::string_view metric, WallTime since, WallTime until, Resolution resolution) {
     Impl& m = *m_impl;
     std::lock_guard lock(m.mutex);
+    ReadSnapshot snapshot(m.db);
     static constexpr const char* q = "SELECT id, key FROM series WHERE name = ?1 ORDER BY key";
     std::vector<std::pair<std::int64_t, SeriesKey>> ids;
     {

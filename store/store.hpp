@@ -26,13 +26,16 @@ struct StoreOptions {
     std::chrono::milliseconds retention_5m = std::chrono::hours(24 * 180);
     std::chrono::milliseconds retention_1h = std::chrono::hours(24 * 730);
     bool read_only = false;  // status/query/export: never create, migrate or write
-    // Runs PRAGMA quick_check at open (reads the whole file: ~0.7 s for 88 MB on dev-2c). The
+    // Runs PRAGMA quick_check at open (reads the whole file: ~0.1 s for 28 MB on dev-2c). The
     // daemon keeps it; a one-shot `sample` every minute may turn it off and rely on the header
     // and schema checks (corruption deeper in the file then surfaces as a query error).
     bool quick_check = true;
     // Benchmarks and history generators only: PRAGMA synchronous=OFF, so a power cut may lose
     // or corrupt recent ticks. Never set by boxmon itself.
     bool unsafe_no_sync = false;
+    // A -wal larger than this means a reader is holding back checkpoints: logged once, and the
+    // log is truncated when the reader lets go (RELIABILITY S7). 0 turns the watch off.
+    std::uint64_t wal_warn_bytes = 64ull * 1024 * 1024;
 };
 
 // Everything one tick persists, written in one transaction.

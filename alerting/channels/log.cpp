@@ -14,6 +14,23 @@ namespace {
 // One log record stays readable in the journal: the facts and window, without the tails.
 constexpr std::size_t k_log_detail_max = 4096;
 
+// The lines of `text` on one line, joined by "; ", each with control characters escaped (so a
+// value from a log or a receiver can never start a forged record of its own).
+std::string one_line(std::string_view text) {
+    std::string out;
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+        while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        if (line.empty()) continue;
+        if (!out.empty()) out += "; ";
+        out += escape_control(sanitize_utf8(line));
+    }
+    return out;
+}
+
 class LogChannel final : public Channel {
 public:
     explicit LogChannel(std::string name) : m_name(std::move(name)) {}
@@ -23,7 +40,7 @@ public:
     SendOutcome send(const Notification& n, const SendContext&) override {
         std::string facts = render_facts(n);
         if (std::string window = render_window(n); !window.empty()) facts += window;
-        const std::string detail = truncate_utf8(escape_control(facts), k_log_detail_max);
+        const std::string detail = truncate_utf8(one_line(facts), k_log_detail_max);
         const auto level = n.kind == NotificationKind::resolved || n.kind == NotificationKind::test
                                ? spdlog::level::info
                            : n.severity == Severity::critical ? spdlog::level::err

@@ -180,17 +180,22 @@ void add_amd_points(const AmdGpu& gpu, Sample& out) {
 namespace {
 
 class AmdCollector final : public Collector {
+    static constexpr const char* k_absence_said = "gpu_amd/absence_said";
+
 public:
     std::string_view name() const override { return "gpu_amd"; }
 
     Result<void> collect(CollectContext& ctx, Sample& out) override {
         auto scan = read_amd_gpus(ctx.root);
         if (!scan || scan->gpus.empty()) {
-            // No DRM at all, or no amdgpu card: normal; said once.
+            // No DRM at all, or no amdgpu card: normal; said once per boot (the mark is kept with
+            // the persisted counters, so a timer's one-shot samples do not repeat it).
+            const bool said_this_boot = ctx.rates.record(k_absence_said, 1).has_value();
             if (!m_said_none) {
                 m_said_none = true;
-                spdlog::info("gpu_amd: no amdgpu card under {}; no AMD GPU series",
-                             ctx.root.sys("class/drm").string());
+                const auto level = said_this_boot ? spdlog::level::debug : spdlog::level::info;
+                spdlog::log(level, "gpu_amd: no amdgpu card under {}; no AMD GPU series",
+                            ctx.root.sys("class/drm").string());
             }
             return ok();
         }

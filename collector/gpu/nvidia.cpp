@@ -42,6 +42,23 @@ std::optional<UtilSummary> summarize_utilization(std::span<const UtilSample> sam
     return s;
 }
 
+std::vector<GpuProcess> merge_gpu_processes(std::span<const GpuProcess> compute,
+                                            std::span<const GpuProcess> graphics) {
+    std::vector<GpuProcess> out;
+    out.reserve(compute.size() + graphics.size());
+    for (const auto list : {compute, graphics}) {
+        for (const auto& p : list) {
+            auto it = std::find_if(out.begin(), out.end(), [&](const GpuProcess& q) { return q.pid == p.pid; });
+            if (it == out.end()) {
+                out.push_back(p);
+            } else if (p.memory_bytes && (!it->memory_bytes || *p.memory_bytes > *it->memory_bytes)) {
+                it->memory_bytes = p.memory_bytes;
+            }
+        }
+    }
+    return out;
+}
+
 void add_gpu_points(const GpuReading& gpu, const std::optional<UtilSummary>& util, Sample& out) {
     const std::vector<Label> labels = {
         {"gpu", std::to_string(gpu.index)}, {"name", gpu.name}, {"uuid", gpu.uuid}};
@@ -82,6 +99,10 @@ constexpr auto k_init_grace = 30s;
 constexpr auto k_shutdown_wait = 5s;
 // NVML supports at most 64 devices per host; a larger count is a broken library.
 constexpr unsigned k_max_gpus = 64;
+// Room for this many processes per GPU and list at first; grown when the driver asks for more,
+// up to the cap (a list longer than that is cut, and said once).
+constexpr unsigned k_initial_processes = 32;
+constexpr unsigned k_max_processes = 4096;
 
 // A tenth of the interval, between 100 ms and 2 s: healthy NVML answers in well under 1 ms per
 // call, so this only ever bounds a call that hangs.
@@ -122,8 +143,9 @@ struct Shared {
 // The worker's side: the library and what it knows of each GPU. Used only on the worker thread.
 class NvmlSession {
 public:
-    NvmlSession(std::vector<std::string> candidates, bool configured, Shared& shared)
-        : m_candidates(std::move(candidates)), m_configured(configured), m_shared(shared) {}
+    NvmlSession(std::vector<std::string> candidates, bool configured, bool absence_said, Shared& shared)
+        : m_candidates(std::move(candidates)), m_configured(configured), m_absence_said(absence_said),
+          m_shared(shared) {}
     ~NvmlSession() {
         // The event set goes before nvmlShutdown (in m_lib's destructor).
         if (m_events) m_lib->opt().event_set_free(m_events);
@@ -171,6 +193,9 @@ private:
         nvml::Device handle = nullptr;
         bool xid_watched = false;
         std::uint64_t xid_count = 0;  // since this process started watching
+        bool compute_processes_supported = true;
+        bool graphics_processes_supported = true;
+        std::vector<nvml::ProcessInfo> process_buffer;
     };
 
     // Outcome of one per-GPU call.
@@ -207,8 +232,9 @@ private:
         }
         const Error& e = lib.error();
         if (e.kind == ErrorKind::not_found && !m_configured)
-            spdlog::info("gpu_nvidia: {}; no NVIDIA GPU series (normal on a host without an NVIDIA driver)",
-                         e.message);
+            spdlog::log(m_absence_said ? spdlog::level::debug : spdlog::level::info,
+                        "gpu_nvidia: {}; no NVIDIA GPU series (normal on a host without an NVIDIA driver)",
+                        e.message);
         else if (e.kind == ErrorKind::not_found)
             spdlog::warn("gpu_nvidia: {}; fix [gpu] nvml_library; no NVIDIA GPU series", e.message);
         else
@@ -367,6 +393,63 @@ private:
         return Got::value;
     }
 
+    // One of the two process lists of a GPU into `out`; absent when the driver cannot list them.
+    // `supported` is cleared for good when the card or this user cannot list them.
+    Got read_process_list(unsigned index, nvml::Device handle, const char* function,
+                          nvml::DeviceGetRunningProcessesFn get, bool& supported, std::vector<GpuProcess>& out) {
+        Device& d = m_devices[index];
+        if (d.process_buffer.empty()) d.process_buffer.resize(k_initial_processes);
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            unsigned n = static_cast<unsigned>(d.process_buffer.size());
+            const nvml::Return rc = call(function, index, [&] { return get(handle, &n, d.process_buffer.data()); });
+            if (rc == nvml::k_error_insufficient_size && d.process_buffer.size() < k_max_processes) {
+                // A process may have started since NVML counted: ask for some room to spare.
+                d.process_buffer.resize(std::clamp<std::size_t>(std::size_t{n} + n / 4 + 1,
+                                                                d.process_buffer.size() * 2, k_max_processes));
+                continue;
+            }
+            if (rc == nvml::k_error_not_supported || rc == nvml::k_error_no_permission) {
+                supported = false;
+                return Got::absent;
+            }
+            const Got got = classify(index, function, rc);
+            if (got != Got::value) return got;
+            n = std::min<unsigned>(n, static_cast<unsigned>(d.process_buffer.size()));
+            for (unsigned i = 0; i < n; ++i) {
+                const auto& info = d.process_buffer[i];
+                GpuProcess p;
+                p.pid = info.pid;
+                if (info.usedGpuMemory != nvml::k_value_not_available) p.memory_bytes = info.usedGpuMemory;
+                out.push_back(p);
+            }
+            return Got::value;
+        }
+        warn_once(fmt::format("{}/{}", index, function),
+                  fmt::format("gpu_nvidia: GPU {}: {} still lists more than {} processes; GPU memory per "
+                              "service is absent for this GPU",
+                              index, function, d.process_buffer.size()));
+        return Got::absent;
+    }
+
+    // The processes using a GPU (compute and graphics contexts), into gpu.processes.
+    Got read_processes(unsigned index, nvml::Device handle, GpuReading& gpu) {
+        Device& d = m_devices[index];
+        const auto& opt = m_lib->opt();
+        if (!d.compute_processes_supported || !opt.device_get_compute_processes) return Got::absent;
+        std::vector<GpuProcess> compute;
+        std::vector<GpuProcess> graphics;
+        Got got = read_process_list(index, handle, "nvmlDeviceGetComputeRunningProcesses",
+                                    opt.device_get_compute_processes, d.compute_processes_supported, compute);
+        if (got != Got::value) return got;
+        if (opt.device_get_graphics_processes && d.graphics_processes_supported) {
+            got = read_process_list(index, handle, "nvmlDeviceGetGraphicsRunningProcesses",
+                                    opt.device_get_graphics_processes, d.graphics_processes_supported, graphics);
+            if (got == Got::lost) return got;
+        }
+        gpu.processes = merge_gpu_processes(compute, graphics);
+        return Got::value;
+    }
+
     // Reads one GPU; nullopt when it cannot be addressed or is lost.
     std::optional<GpuReading> read_device(unsigned index) {
         Device& d = m_devices[index];
@@ -437,6 +520,7 @@ private:
                 (type == nvml::k_memory_error_corrected ? gpu.ecc_corrected : gpu.ecc_uncorrected) = count;
             }
         }
+        if (read_processes(index, handle, gpu) == Got::lost) return std::nullopt;
         if (d.xid_watched) gpu.xid_errors = d.xid_count;
         if (d.lost) {
             d.lost = false;
@@ -447,6 +531,7 @@ private:
 
     std::vector<std::string> m_candidates;
     bool m_configured;
+    bool m_absence_said;  // "no driver" was logged already this boot (a previous one-shot run)
     Shared& m_shared;
     std::unique_ptr<NvmlLibrary> m_lib;
     nvml::EventSet m_events = nullptr;
@@ -456,9 +541,10 @@ private:
     ChangeFilter m_errors;
 };
 
-void run_worker(const std::shared_ptr<Shared>& shared, std::vector<std::string> candidates, bool configured) {
+void run_worker(const std::shared_ptr<Shared>& shared, std::vector<std::string> candidates, bool configured,
+                bool absence_said) {
     {
-        NvmlSession session(std::move(candidates), configured, *shared);
+        NvmlSession session(std::move(candidates), configured, absence_said, *shared);
         std::unique_lock lock(shared->mutex);
         std::uint64_t handled = 0;
         for (;;) {
@@ -490,6 +576,8 @@ std::string wall_time_of(SteadyTime when) {
 }
 
 class NvidiaCollector final : public Collector {
+    static constexpr const char* k_absence_said = "gpu_nvidia/absence_said";
+
 public:
     explicit NvidiaCollector(const Config& config)
         : m_candidates(nvml_library_candidates(config.gpu.nvml_library)),
@@ -519,9 +607,12 @@ public:
     std::string_view name() const override { return "gpu_nvidia"; }
 
     Result<void> collect(CollectContext& ctx, Sample& out) override {
+        // "No driver" is said once per boot: the mark travels with the persisted counters, so a
+        // timer's one-shot samples do not repeat it every minute.
+        const bool absence_said = ctx.rates.record(k_absence_said, 1).has_value();
         if (!m_worker.joinable()) {
             m_started = std::chrono::steady_clock::now();
-            m_worker = std::thread(run_worker, m_shared, m_candidates, m_configured);
+            m_worker = std::thread(run_worker, m_shared, m_candidates, m_configured, absence_said);
         }
         // Keep what was persisted so far in this tick's snapshot, even when no answer comes.
         for (const auto& [key, value] : m_persisted) ctx.rates.record(key, value);
@@ -573,7 +664,16 @@ private:
             m_persisted[key] = newest;
             if (gpu.xid_errors) gpu.xid_errors = xid_total(ctx, gpu, *gpu.xid_errors);
             add_gpu_points(gpu, util, out);
+            if (gpu.processes && ctx.facts) add_process_memory(*gpu.processes, *ctx.facts);
         }
+    }
+
+    // Adds this GPU's memory per process to what the services collector will read.
+    static void add_process_memory(const std::vector<GpuProcess>& processes, PassFacts& facts) {
+        auto& by_pid = facts.gpu_memory_by_pid;
+        if (!by_pid) by_pid.emplace();
+        for (const auto& p : processes)
+            if (p.memory_bytes) (*by_pid)[p.pid] += *p.memory_bytes;
     }
 
     // The XID count since boot: what the previous processes of this boot counted (persisted

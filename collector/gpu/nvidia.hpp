@@ -32,6 +32,17 @@ struct UtilSummary {
 std::optional<UtilSummary> summarize_utilization(std::span<const UtilSample> samples,
                                                  std::uint64_t after_ts_us);
 
+// One process with a context on a GPU, and the GPU memory it holds.
+struct GpuProcess {
+    std::uint32_t pid = 0;
+    std::optional<std::uint64_t> memory_bytes;  // absent when the driver does not say
+};
+
+// Merges the compute and graphics process lists of one GPU: one entry per PID, the larger of
+// its two figures (a process with both kinds of context holds one allocation, listed twice).
+std::vector<GpuProcess> merge_gpu_processes(std::span<const GpuProcess> compute,
+                                            std::span<const GpuProcess> graphics);
+
 // What one GPU reported in one tick; absent fields were not supported or failed.
 struct GpuReading {
     unsigned index = 0;
@@ -48,6 +59,8 @@ struct GpuReading {
     // XID events (critical driver errors) counted since boot, while boxmon watched; absent
     // when the driver does not deliver them to this process.
     std::optional<std::uint64_t> xid_errors;
+    // The processes using this GPU; absent when the driver cannot list them.
+    std::optional<std::vector<GpuProcess>> processes;
 };
 
 // The series of one GPU, labelled {gpu, name, uuid}. `util` is the interval summary when the

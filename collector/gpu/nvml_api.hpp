@@ -96,6 +96,19 @@ struct EventData {
 // nvmlEventTypeXidCriticalError
 inline constexpr unsigned long long k_event_type_xid_critical_error = 0x8;
 
+// nvmlProcessInfo_v2_t: the layout the _v2 and _v3 forms of
+// nvmlDeviceGetComputeRunningProcesses / nvmlDeviceGetGraphicsRunningProcesses fill (the
+// unversioned v1 functions fill a shorter struct and are not used). nvml.h, CUDA 11.x-12.x.
+struct ProcessInfo {
+    unsigned int pid;
+    unsigned long long usedGpuMemory;  // bytes; k_value_not_available when the driver cannot tell
+    unsigned int gpuInstanceId;
+    unsigned int computeInstanceId;
+};
+// NVML_VALUE_NOT_AVAILABLE for unsigned long long fields (e.g. usedGpuMemory without permission
+// to see another user's process, or under WDDM).
+inline constexpr unsigned long long k_value_not_available = ~0ULL;
+
 // Buffer sizes nvml.h defines for names and UUIDs.
 inline constexpr unsigned k_device_name_buffer_size = 96;
 inline constexpr unsigned k_device_uuid_buffer_size = 96;
@@ -119,6 +132,9 @@ using DeviceGetTemperatureFn = Return (*)(Device device, int sensor, unsigned in
 using DeviceGetPowerUsageFn = Return (*)(Device device, unsigned int* milliwatts);
 using DeviceGetTotalEccErrorsFn = Return (*)(Device device, int error_type, int counter_type,
                                              unsigned long long* count);
+// nvmlDeviceGet{Compute,Graphics}RunningProcesses_v3 (or _v2): `count` is the buffer's capacity
+// in and the number of processes out; NVML_ERROR_INSUFFICIENT_SIZE sets it to the number needed.
+using DeviceGetRunningProcessesFn = Return (*)(Device device, unsigned int* count, ProcessInfo* infos);
 
 using EventSetCreateFn = Return (*)(EventSet* set);
 using DeviceRegisterEventsFn = Return (*)(Device device, unsigned long long event_types, EventSet set);

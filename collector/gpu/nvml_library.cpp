@@ -73,6 +73,17 @@ Result<std::unique_ptr<NvmlLibrary>> NvmlLibrary::open(const std::vector<std::st
     o.device_get_power_usage = resolve<nvml::DeviceGetPowerUsageFn>(handle, "nvmlDeviceGetPowerUsage");
     o.device_get_total_ecc_errors =
         resolve<nvml::DeviceGetTotalEccErrorsFn>(handle, "nvmlDeviceGetTotalEccErrors");
+    // _v3 and _v2 fill the same structure (nvml.h); the newer form the driver has is used.
+    o.device_get_compute_processes =
+        resolve<nvml::DeviceGetRunningProcessesFn>(handle, "nvmlDeviceGetComputeRunningProcesses_v3");
+    if (!o.device_get_compute_processes)
+        o.device_get_compute_processes =
+            resolve<nvml::DeviceGetRunningProcessesFn>(handle, "nvmlDeviceGetComputeRunningProcesses_v2");
+    o.device_get_graphics_processes =
+        resolve<nvml::DeviceGetRunningProcessesFn>(handle, "nvmlDeviceGetGraphicsRunningProcesses_v3");
+    if (!o.device_get_graphics_processes)
+        o.device_get_graphics_processes =
+            resolve<nvml::DeviceGetRunningProcessesFn>(handle, "nvmlDeviceGetGraphicsRunningProcesses_v2");
     o.event_set_create = resolve<nvml::EventSetCreateFn>(handle, "nvmlEventSetCreate");
     o.device_register_events = resolve<nvml::DeviceRegisterEventsFn>(handle, "nvmlDeviceRegisterEvents");
     // The _v2 form fills the larger nvmlEventData_t declared in nvml_api.hpp (driver >= 450).

@@ -37,6 +37,9 @@ public:
         nvml::DeviceGetTemperatureFn device_get_temperature = nullptr;
         nvml::DeviceGetPowerUsageFn device_get_power_usage = nullptr;
         nvml::DeviceGetTotalEccErrorsFn device_get_total_ecc_errors = nullptr;
+        // The processes using each GPU and their memory: the _v3 form, else _v2 (driver >= 470).
+        nvml::DeviceGetRunningProcessesFn device_get_compute_processes = nullptr;
+        nvml::DeviceGetRunningProcessesFn device_get_graphics_processes = nullptr;
         // XID events: all four or none are used.
         nvml::EventSetCreateFn event_set_create = nullptr;
         nvml::DeviceRegisterEventsFn device_register_events = nullptr;

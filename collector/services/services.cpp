@@ -129,6 +129,16 @@ private:
         if (!up) return;
         out.add(SeriesKey("service_rss_bytes", labels), static_cast<double>(usage.rss_bytes));
         if (usage.open_files) out.add(SeriesKey("service_open_files", labels), static_cast<double>(*usage.open_files));
+        // GPU memory of the tree, when a GPU collector listed the processes using its GPUs (a
+        // service with no process among them holds 0).
+        if (ctx.facts && ctx.facts->gpu_memory_by_pid) {
+            std::uint64_t gpu_bytes = 0;
+            for (const pid_t pid : *pids) {
+                const auto it = ctx.facts->gpu_memory_by_pid->find(static_cast<std::uint32_t>(pid));
+                if (it != ctx.facts->gpu_memory_by_pid->end()) gpu_bytes += it->second;
+            }
+            out.add(SeriesKey("service_gpu_memory_bytes", labels), static_cast<double>(gpu_bytes));
+        }
         // CPU percent of one CPU (a busy 4-thread server shows 400): the tree's jiffies per
         // second. A new main process brings its whole past CPU time: no rate that tick.
         const std::string cpu_key = "service/" + s.name + "/cpu_ticks";

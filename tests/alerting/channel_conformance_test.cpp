@@ -353,9 +353,12 @@ TEST(MakeChannel, tls_skip_verify_warns_and_the_log_channel_always_delivers) {
     EXPECT_EQ((*log)->name(), "log");
     const SendOutcome out = (*log)->send(test::cpu_notification(), {});
     EXPECT_EQ(out.kind, Kind::delivered);
-    EXPECT_NE(logs.text().find("alert inc-0001#1: [CRITICAL] cpu_percent 97.1% > 90% for 3 samples on web1"),
+    EXPECT_NE(logs.text().find("alert inc-0001#1: [CRITICAL] cpu_percent 97.1% > 90% for 3 samples on web1 | "),
               std::string::npos)
         << logs.text();
+    // One record, its facts joined on one line: no literal "\\n" escapes, no raw line breaks.
+    EXPECT_EQ(logs.text().find("\\n"), std::string::npos) << logs.text();
+    EXPECT_NE(logs.text().find("; "), std::string::npos) << logs.text();
 }
 
 }  // namespace

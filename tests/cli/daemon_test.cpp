@@ -2,6 +2,9 @@
 // state directory, a one-shot sample beside the daemon does nothing, SIGHUP with a broken file
 // keeps the old configuration.
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -84,6 +87,66 @@ TEST_F(Daemon, sighup_with_a_broken_file_keeps_the_running_configuration) {
     ASSERT_TRUE(test::wait_until([&] { auto now = last_sample(); return now && now != before; }, 10s))
         << "ticks stopped after the refused reload";
     run.signal(SIGTERM);
+    EXPECT_EQ(run.wait(5s).exit_code, 0);
+}
+
+// A NOTIFY_SOCKET as systemd provides it: a datagram socket the daemon reports to.
+class NotifySocket {
+public:
+    explicit NotifySocket(std::filesystem::path path) : m_path(std::move(path)) {
+        m_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        const std::string p = m_path.string();
+        if (m_fd < 0 || p.size() >= sizeof addr.sun_path) return;
+        p.copy(addr.sun_path, p.size());
+        m_bound = ::bind(m_fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+        timeval tv{0, 200'000};
+        ::setsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    ~NotifySocket() {
+        if (m_fd >= 0) ::close(m_fd);
+    }
+    NotifySocket(const NotifySocket&) = delete;
+    NotifySocket& operator=(const NotifySocket&) = delete;
+    bool bound() const { return m_bound; }
+    const std::filesystem::path& path() const { return m_path; }
+    // The next datagram, or "" after 200 ms.
+    std::string receive() {
+        char buf[4096];
+        const ssize_t n = ::recv(m_fd, buf, sizeof buf, 0);
+        return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+    }
+    // Waits for a datagram containing `text`; every datagram seen is appended to `seen`.
+    bool wait_for(std::string_view text, std::chrono::milliseconds deadline, std::string& seen) {
+        return test::wait_until(
+            [&] {
+                const std::string d = receive();
+                if (!d.empty()) seen += d + "|";
+                return d.find(text) != std::string::npos;
+            },
+            deadline);
+    }
+
+private:
+    std::filesystem::path m_path;
+    int m_fd = -1;
+    bool m_bound = false;
+};
+
+TEST_F(Daemon, tells_systemd_ready_once_the_database_is_open_and_stopping_on_sigterm) {
+    NotifySocket sock(m_dir / "notify.sock");
+    ASSERT_TRUE(sock.bound()) << "cannot bind " << sock.path();
+    test::RunOptions o;
+    o.env["NOTIFY_SOCKET"] = sock.path().string();
+    test::Process run(args({"run"}), o);
+    std::string seen;
+    ASSERT_TRUE(sock.wait_for("READY=1", 15s, seen)) << "no READY=1; got: " << seen << "\n" << run.err();
+    EXPECT_TRUE(fs::exists(m_dir / "state" / "boxmon.db")) << "READY before the database was opened";
+    // Each tick pings the watchdog.
+    ASSERT_TRUE(sock.wait_for("WATCHDOG=1", 10s, seen)) << seen;
+    run.signal(SIGTERM);
+    EXPECT_TRUE(sock.wait_for("STOPPING=1", 5s, seen)) << seen;
     EXPECT_EQ(run.wait(5s).exit_code, 0);
 }
 

@@ -3,6 +3,7 @@
 // no library, a GPU lost between ticks and a call that blocks (RELIABILITY K10).
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -18,6 +19,7 @@
 
 #include "collector/gpu/nvidia.hpp"
 #include "collector/gpu/nvml_api.hpp"
+#include "collector/collector_set.hpp"
 #include "collector/registry.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -80,6 +82,8 @@ struct FakeNvml {
         set_value = sym<void (*)(unsigned, const char*, unsigned long long)>("fake_nvml_set_value");
         set_result = sym<void (*)(unsigned, const char*, int)>("fake_nvml_set_result");
         add_sample = sym<void (*)(unsigned, unsigned long long, unsigned)>("fake_nvml_add_sample");
+        add_process = sym<void (*)(unsigned, const char*, unsigned, unsigned long long)>("fake_nvml_add_process");
+        clear_processes = sym<void (*)(unsigned)>("fake_nvml_clear_processes");
         set_block = sym<void (*)(unsigned, const char*, unsigned)>("fake_nvml_set_block");
         calls = sym<unsigned long long (*)(const char*)>("fake_nvml_calls");
         max_concurrent = sym<int (*)()>("fake_nvml_max_concurrent");
@@ -97,7 +101,7 @@ struct FakeNvml {
     }
     bool complete() const {
         return handle && reset && set_init_result && add_gpu && set_value && set_result && add_sample &&
-               set_block && calls && max_concurrent && in_flight;
+               add_process && clear_processes && set_block && calls && max_concurrent && in_flight;
     }
 
     // A GPU with every value set: util u%, 80 GiB of which `used_gib` in use, temp, power.
@@ -119,6 +123,8 @@ struct FakeNvml {
     void (*set_value)(unsigned, const char*, unsigned long long) = nullptr;
     void (*set_result)(unsigned, const char*, int) = nullptr;
     void (*add_sample)(unsigned, unsigned long long, unsigned) = nullptr;
+    void (*add_process)(unsigned, const char*, unsigned, unsigned long long) = nullptr;
+    void (*clear_processes)(unsigned) = nullptr;
     void (*set_block)(unsigned, const char*, unsigned) = nullptr;
     unsigned long long (*calls)(const char*) = nullptr;
     int (*max_concurrent)() = nullptr;
@@ -160,9 +166,9 @@ protected:
         return s;
     }
 
-    Result<void> collect(Collector& c, Sample& s) {
+    Result<void> collect(Collector& c, Sample& s, PassFacts* facts = nullptr) {
         RateTracker rates(&previous, "boot-1", boottime, WallTime{}, config.general.interval);
-        CollectContext ctx{root, config, Instant{WallTime{}, boottime, boottime}, rates};
+        CollectContext ctx{root, config, Instant{WallTime{}, boottime, boottime}, rates, facts};
         auto r = c.collect(ctx, s);
         previous = rates.take_snapshot();
         boottime += 60s;
@@ -426,6 +432,118 @@ TEST_F(NvidiaCollectorTest, XidEventsAreCountedPerGpuAndTheCountSurvivesARestart
     xid(0, 13);
     s = tick(*c);
     EXPECT_EQ(series_of(s, "0").at("gpu_xid_errors_total"), 3.0);
+}
+
+TEST_F(NvidiaCollectorTest, GpuMemoryPerProcessIsSummedOverGpusForTheServicesCollector) {
+    LogCapture log;
+    const unsigned a = fake.gpu("NVIDIA H100", "GPU-aaaa", 10, 40, 50, 100'000);
+    const unsigned b = fake.gpu("NVIDIA H100", "GPU-bbbb", 10, 20, 50, 100'000);
+    fake.add_process(a, "compute", 1001, 30ull << 30);
+    fake.add_process(a, "graphics", 1001, 30ull << 30);  // the same allocation, listed twice
+    fake.add_process(a, "compute", 1002, 10ull << 30);
+    fake.add_process(b, "compute", 1001, 20ull << 30);
+    fake.add_process(b, "graphics", 1003, nvml::k_value_not_available);
+    // More processes than the first buffer holds: the collector grows it and asks again.
+    for (unsigned pid = 2000; pid < 2100; ++pid) fake.add_process(b, "compute", pid, 1ull << 20);
+    auto c = make();
+    PassFacts facts;
+    Sample s;
+    ASSERT_TRUE(collect(*c, s, &facts));
+    ASSERT_TRUE(facts.gpu_memory_by_pid.has_value());
+    const auto& by_pid = *facts.gpu_memory_by_pid;
+    EXPECT_EQ(by_pid.at(1001), 50ull << 30) << "30 GiB on GPU 0 (once) + 20 GiB on GPU 1";
+    EXPECT_EQ(by_pid.at(1002), 10ull << 30);
+    EXPECT_EQ(by_pid.count(1003), 0u) << "\"not available\" is not zero";
+    EXPECT_EQ(by_pid.at(2099), 1ull << 20);
+    EXPECT_EQ(by_pid.size(), 102u);
+    EXPECT_TRUE(log.lines("warning").empty()) << ::testing::PrintToString(log.all());
+
+    // A card that cannot list processes: no facts, no warning, asked only once.
+    fake.reset();
+    fake.set_result(fake.gpu("Tesla T4", "GPU-cccc", 10, 1, 50, 70'000), "nvmlDeviceGetComputeRunningProcesses",
+                    nvml::k_error_not_supported);
+    auto t4 = make();
+    for (int i = 0; i < 3; ++i) {
+        PassFacts none;
+        Sample s2;
+        ASSERT_TRUE(collect(*t4, s2, &none));
+        EXPECT_FALSE(none.gpu_memory_by_pid.has_value());
+        EXPECT_EQ(series_of(s2, "0").count("gpu_util_percent"), 1u);
+    }
+    EXPECT_EQ(fake.calls("nvmlDeviceGetComputeRunningProcesses"), 1u);
+    EXPECT_TRUE(log.lines("warning").empty()) << ::testing::PrintToString(log.all());
+}
+
+TEST(GpuMemoryOfServices, AServiceProcessOnTheGpuShowsItsMemoryInOneCollectorPass) {
+    FakeNvml fake;
+    ASSERT_TRUE(fake.complete()) << "cannot load the fake NVML " << BOXMON_FAKE_NVML;
+    fake.reset();
+    // A real process for the service to find by its command line.
+    const std::string token = "boxmon-gpu-svc-" + std::to_string(::getpid());
+    test::Process chat({test::python3(), "-c", "import time\nprint('ready', flush=True)\ntime.sleep(60)\n", token});
+    ASSERT_TRUE(chat.wait_for_out("ready", std::chrono::seconds(20)));
+    const unsigned g = fake.gpu("NVIDIA H100", "GPU-aaaa", 10, 40, 50, 100'000);
+    fake.add_process(g, "compute", static_cast<unsigned>(chat.pid()), 24ull << 30);
+    fake.add_process(g, "compute", static_cast<unsigned>(chat.pid()) + 100000, 1ull << 30);  // not the service
+
+    Config config;
+    config.gpu.nvml_library = BOXMON_FAKE_NVML;
+    ServiceConfig svc;
+    svc.name = "chat";
+    svc.match = token;
+    config.services.push_back(svc);
+    CollectorSet set(config);
+    const auto pass = set.collect(RootFs{}, Instant{}, WallTime{}, nullptr);
+    EXPECT_EQ(pass.sample.find(SeriesKey("service_up", {{"service", "chat"}})), 1.0);
+    EXPECT_EQ(pass.sample.find(SeriesKey("service_gpu_memory_bytes", {{"service", "chat"}})),
+              static_cast<double>(24ull << 30));
+}
+
+// A host without GPUs: "no driver" / "no card" is said at info level once per boot, even across
+// one-shot runs (the mark is kept with the persisted counters), and at debug level after that.
+TEST(GpuAbsence, IsSaidOncePerBootAcrossProcesses) {
+    if (void* real = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL)) {
+        dlclose(real);
+        GTEST_SKIP() << "this host has an NVIDIA driver; the test needs one without";
+    }
+    const test::TempDir empty;  // no /sys/class/drm: no AMD card either
+    const RootFs root(empty / "proc", empty / "sys");
+    Config config;  // the default library names
+    CounterSnapshot previous;
+    auto run_process = [&] {
+        LogCapture log;
+        RateTracker rates(&previous, "boot-1", 1000s, WallTime{}, config.general.interval);
+        CollectContext ctx{root, config, Instant{}, rates};
+        for (auto make : {&make_gpu_nvidia_collector, &make_gpu_amd_collector}) {
+            auto c = make(config);
+            Sample s;
+            EXPECT_TRUE(c->collect(ctx, s));
+            EXPECT_TRUE(s.points.empty());
+        }
+        previous = rates.take_snapshot();
+        return log.lines("info");
+    };
+    const auto first = run_process();
+    ASSERT_EQ(first.size(), 2U) << ::testing::PrintToString(first);
+    EXPECT_TRUE(first[0].starts_with("info: gpu_nvidia: no NVML library: ")) << first[0];
+    EXPECT_TRUE(first[1].starts_with("info: gpu_amd: no amdgpu card under ")) << first[1];
+    EXPECT_TRUE(run_process().empty()) << "a second one-shot run of the same boot repeats it";
+    previous.boot_id = "boot-0";  // the counters of an earlier boot: said again
+    EXPECT_EQ(run_process().size(), 2U);
+}
+
+TEST(MergeGpuProcesses, OneEntryPerPidWithTheLargerFigure) {
+    const std::vector<GpuProcess> compute = {{1, 100}, {2, std::nullopt}, {3, 50}};
+    const std::vector<GpuProcess> graphics = {{1, 80}, {2, 7}, {4, std::nullopt}};
+    const auto got = merge_gpu_processes(compute, graphics);
+    ASSERT_EQ(got.size(), 4u);
+    EXPECT_EQ(got[0].pid, 1u);
+    EXPECT_EQ(got[0].memory_bytes, 100u);
+    EXPECT_EQ(got[1].memory_bytes, 7u) << "a figure beats none";
+    EXPECT_EQ(got[2].memory_bytes, 50u);
+    EXPECT_EQ(got[3].pid, 4u);
+    EXPECT_FALSE(got[3].memory_bytes.has_value());
+    EXPECT_TRUE(merge_gpu_processes({}, {}).empty());
 }
 
 TEST_F(NvidiaCollectorTest, WithoutXidEventsTheirSeriesIsAbsent) {

@@ -29,17 +29,17 @@ public:
     Ticker(RootFs root, Config config)
         : m_root(std::move(root)), m_config(std::move(config)), m_collector(make_services_collector(m_config)) {}
 
-    Result<void> tick(Sample& out) {
+    Result<void> tick(Sample& out, PassFacts* facts = nullptr) {
         const auto mono = std::chrono::duration_cast<Nanos>(Clock::now().time_since_epoch());
         RateTracker rates(m_previous ? &*m_previous : nullptr, "boot-1", mono, WallTime{}, m_config.general.interval);
-        CollectContext ctx{m_root, m_config, Instant{WallTime{}, mono, mono}, rates};
+        CollectContext ctx{m_root, m_config, Instant{WallTime{}, mono, mono}, rates, facts};
         auto r = m_collector->collect(ctx, out);
         m_previous = rates.take_snapshot();
         return r;
     }
-    Sample tick() {
+    Sample tick(PassFacts* facts = nullptr) {
         Sample s;
-        auto r = tick(s);
+        auto r = tick(s, facts);
         EXPECT_TRUE(r) << r.error().message;
         return s;
     }
@@ -111,6 +111,37 @@ TEST(ServicesCollector, FixtureUnitGivesExactlyTheSeriesTheServiceRulesWatch) {
     EXPECT_EQ(s.find(svc("service_rss_bytes", "gone")), std::nullopt);
     EXPECT_EQ(s.find(svc("service_cpu_percent", "gone")), std::nullopt);
     EXPECT_EQ(s.find(svc("service_open_files", "gone")), std::nullopt);
+}
+
+TEST(ServicesCollector, GpuMemoryIsTheSumOverTheServiceTreeOfWhatTheGpuCollectorsListed) {
+    const auto dir = test::fixtures_dir() / "services" / "cgroup";
+    Config c;
+    ServiceConfig web;
+    web.name = "web";
+    web.unit = "nginx.service";  // PIDs 640, 641, 642
+    ServiceConfig exporter;
+    exporter.name = "exporter";
+    exporter.unit = "nginx-exporter.service";  // PID 700, on no GPU
+    ServiceConfig gone;
+    gone.name = "gone";
+    gone.unit = "absent.service";
+    c.services = {web, exporter, gone};
+    Ticker t(RootFs(dir / "proc", dir / "sys"), c);
+
+    PassFacts facts;
+    facts.gpu_memory_by_pid.emplace();
+    (*facts.gpu_memory_by_pid)[640] = 3ull << 30;
+    (*facts.gpu_memory_by_pid)[642] = 512ull << 20;
+    (*facts.gpu_memory_by_pid)[4242] = 7ull << 30;  // some other process
+    const Sample s = t.tick(&facts);
+    EXPECT_EQ(s.find(svc("service_gpu_memory_bytes", "web")), static_cast<double>((3ull << 30) + (512ull << 20)));
+    EXPECT_EQ(s.find(svc("service_gpu_memory_bytes", "exporter")), 0.0) << "the GPUs were listed; it holds none";
+    EXPECT_EQ(s.find(svc("service_gpu_memory_bytes", "gone")), std::nullopt) << "a service that is down";
+
+    PassFacts no_gpu;  // no GPU collector could list processes
+    const Sample s2 = t.tick(&no_gpu);
+    EXPECT_EQ(s2.find(svc("service_gpu_memory_bytes", "web")), std::nullopt) << "unknown is not zero";
+    EXPECT_EQ(s2.find(svc("service_up", "web")), 1.0);
 }
 
 TEST(ServicesCollector, CheckSeriesCarryServiceAndCheckLabels) {

@@ -68,6 +68,16 @@ TEST_F(ReportRender, every_failed_section_says_why_in_its_place_and_the_rest_is_
     EXPECT_NE(text.find("== Services ==\n"), std::string::npos);
 }
 
+TEST_F(ReportRender, watched_services_say_when_none_are_configured) {
+    FakeClock clock;
+    ReportInput in = fixture::full_input();
+    in.watched = std::vector<ServiceState>{};
+    const std::string text = render_text(in, fixture::options(clock));
+    EXPECT_NE(text.find("== Watched services ==\n  unavailable: no [[services]] in the configuration\n"),
+              std::string::npos)
+        << text;
+}
+
 TEST_F(ReportRender, a_default_input_renders_every_section_as_not_gathered) {
     FakeClock clock;
     const std::string text = render_text(ReportInput{}, fixture::options(clock));
@@ -75,7 +85,7 @@ TEST_F(ReportRender, a_default_input_renders_every_section_as_not_gathered) {
     for (auto pos = text.find("unavailable: not gathered"); pos != std::string::npos;
          pos = text.find("unavailable: not gathered", pos + 1))
         ++count;
-    EXPECT_EQ(count, 10u) << text;
+    EXPECT_EQ(count, 11u) << text;
 }
 
 TEST_F(ReportRender, hostile_inputs_come_out_as_valid_utf8_without_control_characters) {

@@ -106,6 +106,23 @@ inline ReportInput full_input() {
     in.incidents = d;
 
     in.services = std::vector<UnitState>{{"nginx.service", "active"}, {"mlx-chat.service", "failed"}};
+    ServiceState chat_service;
+    chat_service.name = "chat";
+    chat_service.up = false;
+    chat_service.since = t - std::chrono::minutes(12);
+    chat_service.processes = 0;
+    chat_service.checks = {CheckState{"health", false, 5.0}};
+    ServiceState embed;
+    embed.name = "embed";
+    embed.up = true;
+    embed.since = t - std::chrono::hours(30);
+    embed.since_at_least = true;
+    embed.processes = 2;
+    embed.rss_bytes = 3.5 * (1ull << 30);
+    embed.cpu_percent = 42;
+    embed.gpu_memory_bytes = 9.0 * (1ull << 30);
+    embed.checks = {CheckState{"health", true, 0.021}};
+    in.watched = std::vector<ServiceState>{chat_service, embed};
 
     CommandOutput nginx;
     nginx.argv = {"nginx", "-t"};

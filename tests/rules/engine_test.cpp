@@ -350,5 +350,67 @@ TEST(Engine, a_repeated_point_in_one_sample_counts_once) {
     EXPECT_EQ(run.reasons(), "0:first_breach");
 }
 
+// The rules a service with one health check brings, as the loader generates them.
+std::vector<RuleConfig> service_rules() {
+    auto loaded = parse_config(
+        "[rule_defaults]\nbuiltin = false\n"
+        "[[services]]\nname = \"chat\"\nmatch = \"chat-server\"\n"
+        "[[services.checks]]\nname = \"health\"\ntype = \"http\"\nurl = \"http://127.0.0.1:8080/health\"\n",
+        "test.toml");
+    EXPECT_TRUE(loaded) << loaded.error().message;
+    if (!loaded) return {};
+    return loaded->config.rules;
+}
+
+std::vector<Point> chat(bool up, bool healthy) {
+    return {{SeriesKey("service_up", {{"service", "chat"}}), up ? 1.0 : 0.0},
+            {SeriesKey("check_up", {{"check", "health"}, {"service", "chat"}}), healthy ? 1.0 : 0.0}};
+}
+
+TEST(Engine, a_failing_check_of_a_service_that_is_down_is_inhibited_and_resolves_silently) {
+    const auto rules = service_rules();
+    ASSERT_EQ(rules.size(), 2U);
+    EXPECT_EQ(rules[1].name, "check_failed.chat.health");
+    EXPECT_EQ(rules[1].inhibited_by, "service_down.chat");
+    Driver run(rules);
+    run.tick(chat(true, true));
+    for (int i = 0; i < 6; ++i) run.tick(chat(false, false));
+    for (int i = 0; i < 3; ++i) run.tick(chat(true, true));
+    EXPECT_EQ(run.summary(), "3:firing/critical/fired#1 9:resolved/critical/resolved#2");
+    ASSERT_EQ(run.notifications.size(), 2U);
+    EXPECT_EQ(run.notifications[0].rule, "service_down.chat");
+    EXPECT_NE(run.reasons().find("3:inhibited"), std::string::npos) << run.reasons();
+    EXPECT_EQ(run.incidents.size(), 2U) << "the check's incident is recorded, only not notified";
+}
+
+TEST(Engine, a_check_that_starts_failing_while_its_service_is_pending_down_stays_inhibited) {
+    Driver run(service_rules());
+    run.tick(chat(true, true));
+    run.tick(chat(true, false));  // the check notices first (the process died mid-tick)
+    run.tick(chat(false, false));
+    run.tick(chat(false, false));  // check: 3rd failure, service: 2nd of 3 (pending)
+    run.tick(chat(false, false));  // service fires
+    EXPECT_EQ(run.summary(), "4:firing/critical/fired#1");
+    EXPECT_EQ(run.notifications.at(0).rule, "service_down.chat");
+}
+
+TEST(Engine, an_inhibited_check_speaks_once_its_service_is_back_but_the_check_still_fails) {
+    Driver run(service_rules());
+    for (int i = 0; i < 4; ++i) run.tick(chat(false, false));
+    for (int i = 0; i < 3; ++i) run.tick(chat(true, false));  // up again, still unhealthy
+    // service_down fires at 2 and resolves at 6 (3 good samples); the check speaks at 6, when
+    // its inhibitor is no longer pending or firing.
+    EXPECT_EQ(run.summary(),
+              "2:firing/critical/fired#1 6:resolved/critical/resolved#2 6:firing/critical/uninhibited#1");
+    // ... and survives a restart without a second notification.
+    run.restart();
+    for (int i = 0; i < 3; ++i) run.tick(chat(true, false));
+    EXPECT_EQ(run.notifications.size(), 3U);
+    for (int i = 0; i < 3; ++i) run.tick(chat(true, true));
+    EXPECT_EQ(run.notifications.size(), 4U);
+    EXPECT_EQ(run.notifications.back().kind, NotificationKind::resolved);
+    EXPECT_EQ(run.notifications.back().rule, "check_failed.chat.health");
+}
+
 }  // namespace
 }  // namespace boxmon::rules::test

@@ -6,7 +6,10 @@ target_include_directories(store_test_helper PRIVATE ${PROJECT_SOURCE_DIR})
 
 boxmon_add_tests(store_tests
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/ring_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/raw_format_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/store_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/store_raw_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/schema_doc_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/store_fault_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/store_crash_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/store_two_writers_test.cpp

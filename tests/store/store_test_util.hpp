@@ -5,8 +5,12 @@
 #include <sqlite3.h>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <memory>
+#include <sstream>
 #include <string>
 
 #include "core/sample.hpp"
@@ -59,6 +63,28 @@ inline std::string sql_text(const std::filesystem::path& db, const std::string& 
     sqlite3_close(c);
     return out;
 }
+
+// Captures everything spdlog's default logger writes while it lives.
+class LogCapture {
+public:
+    LogCapture() : m_previous(spdlog::default_logger()) {
+        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(m_out);
+        auto logger = std::make_shared<spdlog::logger>("capture", sink);
+        logger->set_level(spdlog::level::trace);
+        spdlog::set_default_logger(logger);
+    }
+    ~LogCapture() { spdlog::set_default_logger(m_previous); }
+    LogCapture(const LogCapture&) = delete;
+    LogCapture& operator=(const LogCapture&) = delete;
+    std::string text() {
+        spdlog::default_logger()->flush();
+        return m_out.str();
+    }
+
+private:
+    std::ostringstream m_out;
+    std::shared_ptr<spdlog::logger> m_previous;
+};
 
 inline std::unique_ptr<Store> open_ok(const StoreOptions& o) {
     auto s = Store::open(o);

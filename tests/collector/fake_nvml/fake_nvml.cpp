@@ -28,6 +28,8 @@ struct Gpu {
     std::map<std::string, int> results;  // function (or "*") -> forced return code
     std::map<std::string, unsigned> blocks;
     std::vector<nvml::SampleValue> samples;
+    std::vector<nvml::ProcessInfo> compute;
+    std::vector<nvml::ProcessInfo> graphics;
     bool xid_registered = false;
 };
 
@@ -179,6 +181,21 @@ void fake_nvml_add_xid(unsigned gpu, unsigned long long xid) {
     e.eventType = nvml::k_event_type_xid_critical_error;
     e.eventData = xid;
     state().events.push_back(e);
+}
+
+void fake_nvml_add_process(unsigned gpu, const char* list, unsigned pid, unsigned long long bytes) {
+    std::lock_guard lock(state().mutex);
+    Gpu& g = state().gpus.at(gpu);
+    nvml::ProcessInfo info{};
+    info.pid = pid;
+    info.usedGpuMemory = bytes;
+    (std::string_view(list) == "graphics" ? g.graphics : g.compute).push_back(info);
+}
+
+void fake_nvml_clear_processes(unsigned gpu) {
+    std::lock_guard lock(state().mutex);
+    state().gpus.at(gpu).compute.clear();
+    state().gpus.at(gpu).graphics.clear();
 }
 
 unsigned long long fake_nvml_calls(const char* function) {
@@ -334,6 +351,38 @@ nvml::Return nvmlDeviceGetTotalEccErrors(nvml::Device device, int error_type, in
     if (counter_type != nvml::k_aggregate_ecc) return nvml::k_error_invalid_argument;
     *count = value(*g, error_type == nvml::k_memory_error_corrected ? "ecc_corrected" : "ecc_uncorrected");
     return nvml::k_success;
+}
+
+namespace {
+
+// Both process lists answer like the driver: the count needed when the buffer is too small.
+nvml::Return running_processes(nvml::Device device, const char* function, bool graphics, unsigned int* count,
+                               nvml::ProcessInfo* infos) {
+    CallScope scope(function);
+    std::unique_lock lock(state().mutex);
+    Gpu* g = nullptr;
+    if (auto rc = enter(lock, index_of(device), function, &g)) return rc;
+    if (count == nullptr) return nvml::k_error_invalid_argument;
+    const auto& list = graphics ? g->graphics : g->compute;
+    if (*count < list.size() || (infos == nullptr && !list.empty())) {
+        *count = static_cast<unsigned>(list.size());
+        return nvml::k_error_insufficient_size;
+    }
+    std::copy(list.begin(), list.end(), infos);
+    *count = static_cast<unsigned>(list.size());
+    return nvml::k_success;
+}
+
+}  // namespace
+
+nvml::Return nvmlDeviceGetComputeRunningProcesses_v3(nvml::Device device, unsigned int* count,
+                                                     nvml::ProcessInfo* infos) {
+    return running_processes(device, "nvmlDeviceGetComputeRunningProcesses", false, count, infos);
+}
+
+nvml::Return nvmlDeviceGetGraphicsRunningProcesses_v3(nvml::Device device, unsigned int* count,
+                                                      nvml::ProcessInfo* infos) {
+    return running_processes(device, "nvmlDeviceGetGraphicsRunningProcesses", true, count, infos);
 }
 
 nvml::Return nvmlEventSetCreate(nvml::EventSet* set) {

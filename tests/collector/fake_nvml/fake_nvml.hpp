@@ -26,6 +26,11 @@ void fake_nvml_add_sample(unsigned gpu, unsigned long long ts_us, unsigned perce
 void fake_nvml_set_block(unsigned gpu, const char* function, unsigned ms);
 // Queues an XID event for GPU `gpu`; delivered only when the GPU was registered for XID events.
 void fake_nvml_add_xid(unsigned gpu, unsigned long long xid);
+// Lists process `pid` on GPU `gpu` as holding `bytes` of its memory (~0ULL: "not available"),
+// in the "compute" or "graphics" list.
+void fake_nvml_add_process(unsigned gpu, const char* list, unsigned pid, unsigned long long bytes);
+// Empties both process lists of GPU `gpu`.
+void fake_nvml_clear_processes(unsigned gpu);
 // How many calls of `function` were made ("*": all).
 unsigned long long fake_nvml_calls(const char* function);
 // The most NVML calls that were ever in progress at the same time.
