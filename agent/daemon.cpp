@@ -11,6 +11,7 @@
 #include "agent/lock.hpp"
 #include "agent/notify.hpp"
 #include "agent/pipeline.hpp"
+#include "agent/publishers.hpp"
 #include "agent/render.hpp"
 #include "agent/scheduler.hpp"
 
@@ -56,6 +57,9 @@ Result<int> run_daemon(Config config, DaemonOptions options) {
     const Clock& clock = options.clock ? *options.clock : SystemClock::instance();
     BOXMON_TRY(pipeline, Pipeline::open(config, PipelineOptions{options.root, &clock, false}));
     pipeline->dispatcher().start();
+    // The /metrics endpoint and the heartbeat (their own threads; they inherit the signal mask).
+    BOXMON_TRY(publishers, Publishers::start(pipeline->config()));
+    publishers->publish_state(*pipeline);
 
     auto interval = pipeline->config().general.interval;
     TickStamper stamper(interval);
@@ -72,6 +76,7 @@ Result<int> run_daemon(Config config, DaemonOptions options) {
         if (sig == SIGTERM || sig == SIGINT) {
             spdlog::info("received {}; exiting", sig == SIGTERM ? "SIGTERM" : "SIGINT");
             notify_stopping();
+            publishers->stop(std::chrono::milliseconds(0));
             pipeline->dispatcher().stop(k_shutdown_grace);
             return 0;
         }
@@ -97,6 +102,7 @@ Result<int> run_daemon(Config config, DaemonOptions options) {
             }
             pipeline = std::move(*fresh);
             pipeline->dispatcher().start();
+            publishers->reload(pipeline->config(), *pipeline);
             interval = pipeline->config().general.interval;
             stamper.set_interval(interval);
             spdlog::info("SIGHUP: configuration reloaded");
@@ -123,12 +129,14 @@ Result<int> run_daemon(Config config, DaemonOptions options) {
         ++ticks;
         // At debug level only: what the crash tests compare with the database afterwards.
         if (outcome.stored) spdlog::debug("tick {} committed", to_unix_ms(stamp.ts));
+        publishers->after_tick(*pipeline, outcome);
         notify_watchdog();
         if (options.print_samples) {
             std::fputs(render_sample_table(outcome.sample).c_str(), stdout);
             std::fflush(stdout);
         }
     }
+    publishers->stop(k_shutdown_grace);
     pipeline->dispatcher().stop(k_shutdown_grace);
     return 0;
 }

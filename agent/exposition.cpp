@@ -36,6 +36,16 @@ std::string sanitize_name(std::string_view n) {
     return out;
 }
 
+// The exposition name of a series: boxmon_<name>, with "_value" after a name that ends in a
+// suffix Prometheus reserves for histograms and summaries (cpu_count -> boxmon_cpu_count_value),
+// which promtool's lint refuses on a gauge.
+std::string family_name(std::string_view series) {
+    std::string name = "boxmon_" + sanitize_name(series);
+    for (std::string_view reserved : {"_count", "_sum", "_bucket"})
+        if (name.ends_with(reserved)) return name + "_value";
+    return name;
+}
+
 std::string labels_text(const std::vector<Label>& labels) {
     if (labels.empty()) return {};
     std::string out = "{";
@@ -61,7 +71,7 @@ void family(std::string& out, const std::string& name, const char* help, const c
 
 std::string to_exposition(const Sample& sample, const SelfMetrics& self) {
     std::map<std::string, std::vector<const Point*>> families;
-    for (const auto& p : sample.points) families["boxmon_" + sanitize_name(p.key.name())].push_back(&p);
+    for (const auto& p : sample.points) families[family_name(p.key.name())].push_back(&p);
     std::string out;
     for (const auto& [name, points] : families) {
         const auto unit = metric_unit(points.front()->key.name());

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "agent/heartbeat.hpp"
 #include "agent/lock.hpp"
 
 namespace boxmon::agent {
@@ -42,10 +43,14 @@ Result<OneShotResult> run_one_shot(const Config& config, const OneShotOptions& o
     if (last) gap = (ts - *last) > 2 * interval;
     if (pipeline->counters_from_other_boot(collector::read_boot_id(options.root))) gap = true;
 
+    Heartbeat heartbeat(config.heartbeat);
     result.outcome = pipeline->tick(ts, now, gap);
+    if (result.outcome.stored) heartbeat.beat();
     // Alerts go out even when the tick could not be stored (they are then sent from memory).
     const auto budget = std::chrono::duration_cast<std::chrono::milliseconds>(config.alerting.sample_budget);
     if (budget.count() > 0) result.delivery = pipeline->dispatcher().run_for(budget);
+    // The heartbeat went out beside the deliveries; it has its own bound.
+    heartbeat.stop(config.heartbeat.timeout);
     if (!result.outcome.stored)
         return fail("the sample was taken but cannot be stored: {}", result.outcome.store_error);
     return result;

@@ -153,17 +153,36 @@ void Pipeline::flush_backlog(TickOutcome& out) {
     out.backlog = m_backlog.size();
 }
 
-void Pipeline::write_textfile(const Sample& sample) {
+SelfMetrics Pipeline::self_metrics(const TickOutcome* outcome) {
     SelfMetrics self;
-    self.last_tick = sample.ts;
+    self.last_tick = m_last_tick;
+    if (outcome) self.tick_seconds = std::chrono::duration<double>(outcome->duration).count();
     if (auto counts = m_store->outbox().counts()) self.outbox = *counts;
+    // Every phase, zeros included, so the series never come and go.
+    std::vector<std::pair<std::string, int>> phases = {{"ok", 0}, {"pending", 0}, {"firing", 0}, {"absent", 0}};
+    rules::TickContext ctx;
+    ctx.ts = m_last_tick.value_or(WallTime{});
+    ctx.boottime = m_options.clock->now().boottime;
+    if (m_counters) ctx.boot_id = m_counters->boot_id;
+    ctx.interval = m_config.general.interval;
+    for (const auto& st : m_engine.status(ctx)) {
+        auto it = std::find_if(phases.begin(), phases.end(), [&](const auto& p) { return p.first == st.phase; });
+        if (it == phases.end()) phases.emplace_back(st.phase, 1);
+        else ++it->second;
+    }
+    self.rule_states = std::move(phases);
+    return self;
+}
+
+void Pipeline::write_textfile(const Sample& sample, const TickOutcome& out) {
     // Atomic (temporary file + rename): node_exporter never reads half a file.
-    if (auto r = write_file_atomic(m_config.http.textfile, to_exposition(sample, self), 0644); !r)
+    if (auto r = write_file_atomic(m_config.http.textfile, to_exposition(sample, self_metrics(&out)), 0644); !r)
         spdlog::warn("cannot write the metrics textfile: {}", r.error().message);
 }
 
 TickOutcome Pipeline::tick(WallTime ts, const Instant& now, bool gap_before) {
     TickOutcome out;
+    const auto started = std::chrono::steady_clock::now();
     auto pass = m_collectors.collect(m_options.root, now, ts, m_counters ? &*m_counters : nullptr);
     m_ring.append(pass.sample);
 
@@ -204,6 +223,7 @@ TickOutcome Pipeline::tick(WallTime ts, const Instant& now, bool gap_before) {
                           k_backlog_max, m_dropped);
     }
     flush_backlog(out);
+    out.duration = std::chrono::steady_clock::now() - started;
 
     if (!out.stored && !outbox_copy.empty()) {
         // The alerts of a tick that could not be written still go out, from memory; the tick
@@ -211,7 +231,7 @@ TickOutcome Pipeline::tick(WallTime ts, const Instant& now, bool gap_before) {
         m_backlog.back().outbox.clear();
         m_dispatcher->submit_unpersisted(std::move(outbox_copy));
     }
-    if (out.stored && !m_config.http.textfile.empty()) write_textfile(pass.sample);
+    if (out.stored && !m_config.http.textfile.empty()) write_textfile(pass.sample, out);
     if (out.stored) {
         if (auto r = m_store->maintenance_step(ts); !r)
             spdlog::warn("database maintenance: {}", r.error().message);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/exposition.hpp"
 #include "alerting/alerting.hpp"
 #include "collector/collector_set.hpp"
 #include "core/clock.hpp"
@@ -38,6 +39,7 @@ struct TickOutcome {
     std::size_t backlog = 0;        // ticks waiting for the store after this one
     std::vector<rules::Decision> decisions;
     std::size_t notifications = 0;
+    std::chrono::nanoseconds duration{0};  // collection to commit, on the steady clock
 };
 
 class Pipeline {
@@ -53,6 +55,9 @@ public:
 
     // The timestamp of the last committed tick, if any.
     std::optional<WallTime> last_tick() const { return m_last_tick; }
+    // boxmon's own health for the exposition: the last stored tick, the outbox counts and the
+    // number of (rule, series) pairs in each phase, plus the duration of `outcome` when given.
+    SelfMetrics self_metrics(const TickOutcome* outcome);
     // Whether the persisted counters belong to another boot (the one-shot gap rule).
     bool counters_from_other_boot(const std::string& boot_id) const;
 
@@ -65,7 +70,7 @@ private:
     Pipeline(const Config& config, PipelineOptions options);
     std::vector<WindowPoint> window_for(const SeriesKey& key, WallTime ts);
     void flush_backlog(TickOutcome& out);
-    void write_textfile(const Sample& sample);
+    void write_textfile(const Sample& sample, const TickOutcome& out);
 
     Config m_config;
     PipelineOptions m_options;

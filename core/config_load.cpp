@@ -742,9 +742,16 @@ private:
     void read_http(const toml::table& t, HttpConfig& h) {
         TableReader r(t, "http", "[http]", m_diag);
         if (auto v = r.string("listen", true)) {
+            // A port alone means this host only.
+            if (!v->empty() && std::all_of(v->begin(), v->end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+                *v = "127.0.0.1:" + *v;
             if (!v->empty()) {
                 const auto why = check_url("http://" + *v, {"http"});
-                if (!why.empty() || v->find('/') != std::string::npos || v->rfind(':') == std::string::npos)
+                if (v->starts_with(':'))
+                    r.error("listen", fmt::format("\"{}\" has no host; write \"127.0.0.1{}\" for this host only or "
+                                                  "\"0.0.0.0{}\" for every interface",
+                                                  *v, *v, *v));
+                else if (!why.empty() || v->find('/') != std::string::npos || v->rfind(':') == std::string::npos)
                     r.error("listen", fmt::format("\"{}\" is not address:port, e.g. \"127.0.0.1:9101\"", *v));
                 else if (!v->starts_with("127.") && !v->starts_with("[::1]") && !v->starts_with("localhost:"))
                     r.warning("listen", fmt::format("the metrics endpoint listens on {}, beyond this host; "

@@ -20,6 +20,7 @@ test_packages=(
   prometheus prometheus-alertmanager
   faketime socat stress-ng util-linux iproute2 procps systemd
   clang libclang-rt-14-dev
+  dpkg-dev
 )
 
 if [ "$(uname -s)" = "Darwin" ]; then

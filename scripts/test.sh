@@ -19,6 +19,10 @@ run_suite() {  # run_suite NAME BUILD_DIR CMAKE_ARGS...
   (cd "$dir" && ctest --output-on-failure --timeout 600 -j "$jobs") || status=1
 }
 
+# packaging.deb_install installs the .deb with dpkg -i and purges it: as root (CI, a disposable
+# machine) unless BOXMON_TEST_DPKG_INSTALL=0; it refuses when a boxmon package is installed.
+if [ "$(id -u)" -eq 0 ]; then export BOXMON_TEST_DPKG_INSTALL="${BOXMON_TEST_DPKG_INSTALL:-1}"; fi
+
 mkdir -p build
 run_suite "release (-Werror)" build/ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBOXMON_WERROR=ON
 run_suite "asan+ubsan" build/asan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g -O1" \
