@@ -192,12 +192,13 @@ TickOutcome Pipeline::tick(WallTime ts, const Instant& now, bool gap_before) {
     ctx.boot_id = pass.counters.boot_id;
     ctx.interval = m_config.general.interval;
     ctx.host = host_name(m_config);
+    ctx.refresh = alerting::refresh_period(m_config);
     auto eval = m_engine.evaluate(pass.sample, ctx, gap_before);
 
     store::TickWrite write;
     for (auto& n : eval.notifications) {
         n.host = ctx.host;
-        if (n.window.empty()) n.window = window_for(n.series, ts);
+        if (n.window.empty() && n.kind != NotificationKind::refresh) n.window = window_for(n.series, ts);
         auto items = m_preparer->prepare(n, ts);
         write.outbox.insert(write.outbox.end(), std::make_move_iterator(items.begin()),
                             std::make_move_iterator(items.end()));

@@ -69,6 +69,7 @@ Result<std::string> send_test(const Config& config, std::string_view channel, co
         std::atomic<bool> abort{false};
         SendContext ctx;
         ctx.abort = &abort;
+        ctx.now = clock.wall();
         const SendOutcome outcome = built->send(n, ctx);
         const std::string line = fmt::format("{}: {}{}{}", name, kind_text(outcome.kind),
                                              outcome.detail.empty() ? "" : ": ", outcome.detail);

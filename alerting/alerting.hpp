@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,10 +28,12 @@ public:
     Preparer& operator=(Preparer&&) noexcept;
 
     // The channels `n` goes to: the rule's own, else [alerting] default_channels, else every
-    // configured channel, else the built-in "log" channel.
+    // configured channel, else the built-in "log" channel. A refresh goes only to those of them
+    // that are alertmanager channels.
     std::vector<std::string> channels_for(const Notification& n) const;
-    // Fills n.channels and n.tails (the configured logs, read now, redacted) and returns one
-    // outbox item per channel, payload = the notification as JSON.
+    // Fills n.channels and n.tails (the configured logs, read now, redacted; none for a refresh,
+    // which carries no window either) and returns one outbox item per channel, payload = the
+    // notification as JSON.
     std::vector<OutboxItem> prepare(Notification& n, WallTime now);
 
     class Impl;
@@ -83,6 +86,17 @@ public:
 private:
     std::unique_ptr<Impl> m_impl;
 };
+
+// How often an incident still firing is pushed again (a refresh notification) so that
+// Alertmanager, which resolves an alert by itself once its endsAt passes, keeps it active:
+// [alerting] alertmanager_resend, at least the interval. nullopt when no alertmanager channel
+// is configured (nothing expires, nothing to refresh).
+std::optional<std::chrono::milliseconds> refresh_period(const Config& config);
+
+// How far ahead of a push a firing alert's endsAt lies: four refresh periods (Prometheus's rule
+// for its resend delay), so three refreshes in a row may be late or lost before Alertmanager
+// resolves the alert by itself.
+std::chrono::milliseconds alertmanager_ends_ahead(const Config& config);
 
 // `boxmon alert test [--channel NAME]`: renders a test notification and sends it through the
 // named channel now (not through the outbox). Returns the receiver's answer, or the exact

@@ -28,6 +28,9 @@ struct SendOutcome {
 
 struct SendContext {
     const std::atomic<bool>* abort = nullptr;  // set on shutdown: give up the attempt at once
+    // The wall clock at the attempt (the dispatcher's clock); unset: the notification's `at`.
+    // Alertmanager's endsAt counts from it, so a push that waited for a receiver is not stale.
+    WallTime now{};
 };
 
 class Channel {

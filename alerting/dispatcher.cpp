@@ -97,10 +97,13 @@ public:
     Result<void> insert(const std::vector<OutboxItem>& items) override {
         std::lock_guard lock(m_mutex);
         for (const auto& item : items) {
-            const bool exists = std::any_of(m_rows.begin(), m_rows.end(), [&](const OutboxRow& r) {
+            const auto existing = std::find_if(m_rows.begin(), m_rows.end(), [&](const OutboxRow& r) {
                 return r.item.channel == item.channel && r.item.idempotency_key == item.idempotency_key;
             });
-            if (exists) continue;
+            if (existing != m_rows.end()) {
+                if (item.kind == to_string(NotificationKind::refresh)) rearm_refresh(*existing, item);
+                continue;
+            }
             OutboxRow row;
             row.id = ++m_last_id;
             row.item = item;
@@ -138,6 +141,19 @@ public:
     }
 
 private:
+    // As the store does (core/outbox.hpp): a pending refresh takes the new payload and keeps its
+    // schedule; a finished one starts again.
+    static void rearm_refresh(OutboxRow& row, const OutboxItem& item) {
+        row.item.payload = item.payload;
+        if (row.state == OutboxState::pending) return;
+        row.item.created = item.created;
+        row.state = OutboxState::pending;
+        row.attempts = 0;
+        row.next_attempt = item.created;
+        row.last_error.clear();
+        row.finished.reset();
+    }
+
     template <class F>
     Result<void> update(std::int64_t id, F&& change) {
         std::lock_guard lock(m_mutex);
@@ -239,12 +255,13 @@ std::chrono::milliseconds backoff(const AlertingConfig& a, int attempts) {
     return std::max(a.retry_min, std::chrono::milliseconds(static_cast<std::int64_t>(stretched)));
 }
 
-SendOutcome send_job(Worker& worker, const Job& job, const std::atomic<bool>& abort) {
+SendOutcome send_job(Worker& worker, const Job& job, const std::atomic<bool>& abort, WallTime now) {
     if (!worker.channel) return SendOutcome{SendOutcome::Kind::dead, worker.build_error, std::nullopt};
     auto n = notification_from_json(job.row.item.payload);
     if (!n) return SendOutcome{SendOutcome::Kind::dead, "the outbox row holds no valid notification: " + n.error().message, std::nullopt};
     SendContext ctx;
     ctx.abort = &abort;
+    ctx.now = now;
     return worker.channel->send(*n, ctx);
 }
 
@@ -340,7 +357,7 @@ void worker_loop(std::shared_ptr<Run> run_ptr, std::shared_ptr<Worker> worker_pt
         worker.in_send = true;
         worker.last_send = SteadyClock::now();
         lock.unlock();
-        const SendOutcome outcome = send_job(worker, job, run.abort);
+        const SendOutcome outcome = send_job(worker, job, run.abort, run.clock->wall());
         lock.lock();
         worker.in_send = false;
         if (worker.abandoned) return;  // detached by stop(); the Run may be all that is left

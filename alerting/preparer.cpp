@@ -32,6 +32,18 @@ public:
     Impl(Config config, Redactor redactor) : m_config(std::move(config)), m_redactor(std::move(redactor)) {}
 
     std::vector<std::string> channels_for(const Notification& n) const {
+        std::vector<std::string> names = routed(n);
+        if (n.kind == NotificationKind::refresh) {
+            // Only Alertmanager expires alerts; people are reminded by `repeat`, not by refreshes.
+            std::erase_if(names, [this](const std::string& name) {
+                const ChannelConfig* c = m_config.channel(name);
+                return c == nullptr || c->type != ChannelType::alertmanager;
+            });
+        }
+        return names;
+    }
+
+    std::vector<std::string> routed(const Notification& n) const {
         if (!n.channels.empty()) return n.channels;  // chosen by the caller (alert test, internal)
         if (const RuleConfig* rule = m_config.rule(n.rule); rule != nullptr && !rule->channels.empty())
             return rule->channels;
@@ -53,7 +65,13 @@ public:
 
     std::vector<OutboxItem> prepare(Notification& n, WallTime now) {
         n.channels = channels_for(n);
-        n.logs = logs_for(n);
+        if (n.kind == NotificationKind::refresh) {
+            // Alertmanager shows neither the window nor log tails; a refresh reads no logs.
+            n.logs.clear();
+            n.window.clear();
+        } else {
+            n.logs = logs_for(n);
+        }
         if (n.host.empty()) n.host = m_config.general.hostname.empty() ? local_hostname() : m_config.general.hostname;
         // The window: only the configured span before the notification.
         const WallTime window_start = n.at - std::chrono::duration_cast<std::chrono::milliseconds>(m_config.alerting.window);

@@ -67,7 +67,7 @@ void http_channel(benchmark::State& state, ChannelType type) {
         case ChannelType::slack: ch = alerting::detail::make_slack(c); break;
         case ChannelType::discord: ch = alerting::detail::make_discord(c); break;
         case ChannelType::webhook: ch = alerting::detail::make_webhook(c); break;
-        default: ch = alerting::detail::make_alertmanager(c, std::chrono::seconds(60)); break;
+        default: ch = alerting::detail::make_alertmanager(c, std::chrono::minutes(4)); break;
     }
     spdlog::set_level(spdlog::level::off);  // the truncation WARN is not what is measured
     const auto& http = dynamic_cast<const alerting::detail::HttpChannel&>(*ch);

@@ -143,6 +143,9 @@ struct AlertingConfig {
     std::vector<std::string> redact;         // extra POSIX extended regexes, matches become [REDACTED]
     std::chrono::milliseconds window = 30min;        // recent values attached to a message
     std::chrono::milliseconds sample_budget = 10s;   // delivery time `boxmon sample` may spend
+    // How often an incident still firing is pushed again to alertmanager channels (at least the
+    // interval); their alerts end 4 of these ahead, as Prometheus does with its resend delay.
+    std::chrono::milliseconds alertmanager_resend = 1min;
 };
 
 struct CheckConfig {

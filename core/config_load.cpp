@@ -503,6 +503,7 @@ private:
         }
         if (auto v = r.duration("window", 1min, 24h)) a.window = *v;
         if (auto v = r.duration("sample_budget", 0s, 50s)) a.sample_budget = *v;
+        if (auto v = r.duration("alertmanager_resend", 1s, 24h)) a.alertmanager_resend = *v;
         r.finish();
     }
 

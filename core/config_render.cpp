@@ -205,6 +205,7 @@ std::string render_config(const Config& c) {
         t.insert("redact", str_array(a.redact));
         t.insert("window", dur(a.window));
         t.insert("sample_budget", dur(a.sample_budget));
+        t.insert("alertmanager_resend", dur(a.alertmanager_resend));
         root.insert("alerting", std::move(t));
     }
     {

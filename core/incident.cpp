@@ -41,6 +41,7 @@ std::string_view to_string(NotificationKind k) {
         case NotificationKind::reminder: return "reminder";
         case NotificationKind::resolved: return "resolved";
         case NotificationKind::test: return "test";
+        case NotificationKind::refresh: return "refresh";
     }
     return "unknown";
 }
@@ -51,10 +52,12 @@ Result<NotificationKind> parse_notification_kind(std::string_view text) {
     if (text == "reminder") return NotificationKind::reminder;
     if (text == "resolved") return NotificationKind::resolved;
     if (text == "test") return NotificationKind::test;
+    if (text == "refresh") return NotificationKind::refresh;
     return fail("unknown notification kind \"{}\"", text);
 }
 
 std::string Notification::idempotency_key() const {
+    if (kind == NotificationKind::refresh) return fmt::format("{}#refresh", incident_id);
     return fmt::format("{}#{}", incident_id, sequence);
 }
 

@@ -36,6 +36,7 @@ enum class NotificationKind {
     reminder,   // still firing after `repeat`
     resolved,   // the incident closed
     test,       // `boxmon alert test`
+    refresh,    // still firing: pushed again to receivers that expire alerts (Alertmanager's endsAt)
 };
 std::string_view to_string(NotificationKind k);
 Result<NotificationKind> parse_notification_kind(std::string_view text);
@@ -90,7 +91,9 @@ struct Notification {
     std::vector<WindowPoint> window;
     std::vector<LogTail> tails;
 
-    // A stable id for this notification: "<incident id>#<sequence>".
+    // A stable id for this notification: "<incident id>#<sequence>"; for a refresh, which
+    // repeats the last sequence, "<incident id>#refresh" (one outbox row per incident and
+    // channel, re-armed at each refresh).
     std::string idempotency_key() const;
 };
 

@@ -59,7 +59,10 @@ public:
                                     bool charge) = 0;
     virtual Result<void> mark_dead(std::int64_t id, WallTime at, std::string_view reason) = 0;
     // Inserts rows outside a tick (alerts raised while the store was down, `alert test`).
-    // Rows whose (channel, idempotency_key) already exist are left as they are.
+    // Rows whose (channel, idempotency_key) already exist are left as they are, except refresh
+    // rows (kind "refresh"): one row per incident and channel, whose payload a new refresh
+    // replaces; a finished one is re-armed (pending, no attempts), a pending one keeps its
+    // schedule, so refreshes never pile up while a receiver is down.
     virtual Result<void> insert(const std::vector<OutboxItem>& items) = 0;
     virtual Result<OutboxCounts> counts() = 0;
     // Rows created since `since`, newest first, at most `limit` (for `boxmon alerts`).

@@ -275,7 +275,56 @@ private:
         } else {
             inc.notified = std::max(inc.notified, inc.severity);
             inc.notified_at = t.now;
+            inc.pushed_at = t.now;
         }
+        t.out.notifications.push_back(std::move(n));
+    }
+
+    // Whether an incident last pushed at `last` must be pushed again now (TickContext::refresh):
+    // a full refresh period has passed, less half an interval of slack for tick jitter (a
+    // refresh every tick stays every tick). An unknown last push (a state written before
+    // refreshes existed, or elapsed time unknown across a reboot) is due.
+    static bool refresh_due(const Tick& t, const std::optional<Stamp>& last) {
+        if (!t.ctx.refresh) return false;
+        if (!last) return true;
+        if (*last == t.now) return false;  // pushed in this very tick
+        const auto e = elapsed(*last, t.now);
+        if (!e) return true;
+        const auto due = std::chrono::duration_cast<Nanos>(*t.ctx.refresh - t.ctx.interval / 2);
+        return *e >= due;
+    }
+
+    // A threshold incident still firing: pushed again when due, with the highest severity
+    // notified (the one the receiver knows it by). A silent incident stays silent.
+    void refresh(Tick& t, State& s, double value) {
+        OpenIncident& inc = *s.p.incident;
+        if (inc.notified == Severity::ok || !refresh_due(t, inc.pushed_at)) return;
+        const RuleConfig& r = m_rules[static_cast<std::size_t>(s.rule)];
+        Notification n = base_notification(t, s, NotificationKind::refresh, "refresh", value);
+        n.incident_id = inc.id;
+        n.sequence = inc.sequence;  // not a new notification: the last one, still true
+        n.incident_kind = IncidentKind::threshold;
+        n.severity = inc.notified;
+        n.threshold = threshold_of(r, n.severity);
+        n.since = wall_of(inc.start_ms);
+        n.peak = inc.peak;
+        inc.pushed_at = t.now;
+        decide(t, s, "refresh", value);
+        t.out.notifications.push_back(std::move(n));
+    }
+
+    // An absent-data incident still open: pushed again when due.
+    void refresh_absence(Tick& t, State& s) {
+        OpenAbsence& a = *s.p.absence;
+        if (!refresh_due(t, a.pushed_at)) return;
+        Notification n = base_notification(t, s, NotificationKind::refresh, "refresh", NAN);
+        n.incident_id = a.id;
+        n.sequence = a.sequence;
+        n.incident_kind = IncidentKind::absent;
+        n.severity = Severity::warning;
+        n.since = wall_of(a.start_ms);
+        a.pushed_at = t.now;
+        decide(t, s, "refresh", NAN);
         t.out.notifications.push_back(std::move(n));
     }
 
@@ -417,6 +466,7 @@ private:
                 notify(t, s, NotificationKind::reminder, "reminder", value);
             }
         }
+        refresh(t, s, value);
         // Written when something that lasts changed (severity, peak, notifications), not for
         // every new value: last_value is the value at that change.
         if (shown(inc) != before) t.out.incidents.push_back(incident_of(s, std::nullopt));
@@ -499,7 +549,11 @@ private:
     // The series did not arrive this tick.
     void missing(Tick& t, State& s) {
         const RuleConfig& r = m_rules[static_cast<std::size_t>(s.rule)];
-        if (!r.absent || s.p.absence) return;
+        if (!r.absent) return;
+        if (s.p.absence) {
+            refresh_absence(t, s);
+            return;
+        }
         ++s.p.missing;
         if (s.p.missing < needed(r)) {
             decide(t, s, "missing", NAN);
@@ -509,6 +563,7 @@ private:
         a.start_ms = to_unix_ms(t.ctx.ts);
         a.id = make_incident_id(r.name, m_series[static_cast<std::size_t>(s.series)].text,
                                 IncidentKind::absent, a.start_ms);
+        a.pushed_at = t.now;
         s.p.absence = std::move(a);
         decide(t, s, "absent", NAN);
         Notification n = base_notification(t, s, NotificationKind::firing, "absent", NAN);

@@ -23,6 +23,9 @@ struct TickContext {
     std::string boot_id;    // a different boot: boottime is not comparable, fall back to wall time
     std::chrono::milliseconds interval{60000};
     std::string host;
+    // Push an incident that is still firing again this often (a `refresh` notification), for
+    // receivers that expire alerts by themselves (Alertmanager's endsAt); unset: never.
+    std::optional<std::chrono::milliseconds> refresh;
 };
 
 // One decision, for logs, `boxmon status` and `boxmon rules backtest`.
@@ -30,9 +33,9 @@ struct Decision {
     std::string rule;
     SeriesKey series;
     // first_breach, pending, streak_broken, fired, in_cooldown (fired silently), severity_up,
-    // severity_down, cooldown_over, reminder, recovering, breach_again, resolved, gap, nan,
-    // missing, absent, returned, inhibited (fired silently: its inhibitor is pending or firing),
-    // uninhibited (a silent incident speaks once its inhibitor has gone).
+    // severity_down, cooldown_over, reminder, refresh, recovering, breach_again, resolved, gap,
+    // nan, missing, absent, returned, inhibited (fired silently: its inhibitor is pending or
+    // firing), uninhibited (a silent incident speaks once its inhibitor has gone).
     std::string reason;
     double value = NAN;
 };

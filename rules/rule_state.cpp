@@ -119,6 +119,7 @@ std::string to_json(const PersistedState& s) {
                 {"sequence", i.sequence},
                 {"peak", i.peak}};
         if (i.notified_at) ij["notified_at"] = stamp_json(*i.notified_at);
+        if (i.pushed_at) ij["pushed_at"] = stamp_json(*i.pushed_at);
         j["incident"] = std::move(ij);
     }
     if (s.cooldown) {
@@ -130,6 +131,7 @@ std::string to_json(const PersistedState& s) {
         j["absence"] = json{{"id", s.absence->id},
                             {"start_ms", s.absence->start_ms},
                             {"sequence", s.absence->sequence}};
+        if (s.absence->pushed_at) j["absence"]["pushed_at"] = stamp_json(*s.absence->pushed_at);
     }
     return j.dump();
 }
@@ -165,6 +167,8 @@ Result<PersistedState> from_json(std::string_view text) {
         i.sequence = static_cast<int>(inc->integer("sequence", error));
         i.peak = inc->number("peak", error);
         if (auto at = inc->object("notified_at", error)) i.notified_at = at->stamp(error);
+        // Absent in states written before refreshes existed: the next refresh is due at once.
+        if (auto at = inc->object("pushed_at", error)) i.pushed_at = at->stamp(error);
         s.incident = std::move(i);
     }
     if (auto cool = r.object("cooldown", error)) {
@@ -179,6 +183,7 @@ Result<PersistedState> from_json(std::string_view text) {
         a.id = abs->text("id", error);
         a.start_ms = abs->integer("start_ms", error);
         a.sequence = static_cast<int>(abs->integer("sequence", error));
+        if (auto at = abs->object("pushed_at", error)) a.pushed_at = at->stamp(error);
         s.absence = std::move(a);
     }
     if (!error.empty()) return fail("{}", error);

@@ -36,6 +36,7 @@ struct OpenIncident {
     int sequence = 0;                  // notifications sent for it
     double peak = 0;                   // most extreme value (finite: set from breaching values)
     std::optional<Stamp> notified_at;  // the last firing/escalated/reminder (for `repeat`)
+    std::optional<Stamp> pushed_at;    // the last of those or a refresh (TickContext::refresh)
     bool operator==(const OpenIncident&) const = default;
 };
 
@@ -44,6 +45,7 @@ struct OpenAbsence {
     std::string id;
     std::int64_t start_ms = 0;
     int sequence = 0;
+    std::optional<Stamp> pushed_at;  // the absent notification or the last refresh
     bool operator==(const OpenAbsence&) const = default;
 };
 

@@ -477,6 +477,18 @@ constexpr const char* kInsertOutbox =
     "INSERT INTO outbox(channel, incident_id, idempotency_key, kind, payload, created, state, "
     "attempts, next_attempt) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?6) "
     "ON CONFLICT(channel, idempotency_key) DO NOTHING";
+// A refresh (core/outbox.hpp): one row per incident and channel. A pending one takes the new
+// payload and keeps its schedule and attempts (the backoff goes on); a finished one is re-armed.
+// SET expressions read the row as it was.
+constexpr const char* kUpsertRefresh =
+    "INSERT INTO outbox(channel, incident_id, idempotency_key, kind, payload, created, state, "
+    "attempts, next_attempt) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?6) "
+    "ON CONFLICT(channel, idempotency_key) DO UPDATE SET payload = excluded.payload, "
+    "created = CASE WHEN state = 'pending' THEN created ELSE excluded.created END, "
+    "next_attempt = CASE WHEN state = 'pending' THEN next_attempt ELSE excluded.next_attempt END, "
+    "attempts = CASE WHEN state = 'pending' THEN attempts ELSE 0 END, "
+    "last_error = CASE WHEN state = 'pending' THEN last_error ELSE '' END, "
+    "finished = NULL, state = 'pending'";
 }  // namespace sql
 
 Result<std::int64_t> Store::Impl::series_id_for_write(const SeriesKey& key, std::int64_t ts) {
@@ -633,8 +645,10 @@ Result<void> Store::Impl::set_meta_int(const char* key, std::int64_t value) {
 
 Result<void> Store::Impl::insert_outbox(const std::vector<OutboxItem>& items) {
     if (items.empty()) return ok();
-    BOXMON_TRY(s, stmt(sql::kInsertOutbox));
+    BOXMON_TRY(insert, stmt(sql::kInsertOutbox));
+    BOXMON_TRY(upsert, stmt(sql::kUpsertRefresh));
     for (const OutboxItem& it : items) {
+        auto* s = it.kind == to_string(NotificationKind::refresh) ? upsert : insert;
         s->bind(1, std::string_view(it.channel));
         s->bind(2, std::string_view(it.incident_id));
         s->bind(3, std::string_view(it.idempotency_key));

@@ -1,24 +1,36 @@
-// Push to an Alertmanager's POST /api/v2/alerts. A firing alert carries an endsAt a few intervals
-// ahead, so Alertmanager resolves it by itself if boxmon goes away; each re-send while firing
-// moves it on; the resolution carries the real end.
+// Push to an Alertmanager's POST /api/v2/alerts. A firing alert carries an endsAt four refresh
+// periods after the push, so Alertmanager resolves it by itself if boxmon goes away; the rule
+// engine pushes it again every refresh period while it fires (a refresh notification), which
+// moves endsAt on; the resolution carries the real end. Prometheus does the same with its
+// --rules.alert.resend-delay (endsAt = 4 x max(resend delay, evaluation interval)).
 // https://github.com/prometheus/alertmanager/blob/main/api/v2/openapi.yaml
 
 #include <algorithm>
+#include <optional>
 
+#include "alerting/alerting.hpp"
 #include "alerting/channels/channel_kit.hpp"
 
 namespace boxmon::alerting::detail {
 namespace {
 
-// How far ahead a firing alert's endsAt lies: this many intervals, at least k_min_ahead.
-constexpr int k_intervals_ahead = 4;
-constexpr std::chrono::milliseconds k_min_ahead = std::chrono::minutes(5);
+// A firing alert's endsAt lies this many refresh periods after the push.
+constexpr int k_periods_ahead = 4;
 constexpr std::string_view k_api_path = "/api/v2/alerts";
 
 class AlertmanagerChannel final : public HttpChannel {
 public:
-    AlertmanagerChannel(const ChannelConfig& c, std::chrono::milliseconds interval)
-        : HttpChannel(c, "Alertmanager"), m_ahead(std::max(k_min_ahead, interval * k_intervals_ahead)) {}
+    AlertmanagerChannel(const ChannelConfig& c, std::chrono::milliseconds ahead)
+        : HttpChannel(c, "Alertmanager"), m_ahead(ahead) {}
+
+    // endsAt counts from the push, not from the tick that raised the notification: a row that
+    // waited for Alertmanager to come back still lands active.
+    SendOutcome send(const Notification& n, const SendContext& ctx) override {
+        if (ctx.now <= n.at) return HttpChannel::send(n, ctx);
+        Notification pushed = n;
+        pushed.at = ctx.now;
+        return HttpChannel::send(pushed, ctx);
+    }
 
 protected:
     Payload render(const Notification& n) const override {
@@ -41,8 +53,23 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Channel> make_alertmanager(const ChannelConfig& c, std::chrono::milliseconds interval) {
-    return std::make_unique<AlertmanagerChannel>(c, interval);
+std::unique_ptr<Channel> make_alertmanager(const ChannelConfig& c, std::chrono::milliseconds ahead) {
+    return std::make_unique<AlertmanagerChannel>(c, ahead);
 }
 
 }  // namespace boxmon::alerting::detail
+
+namespace boxmon::alerting {
+
+std::optional<std::chrono::milliseconds> refresh_period(const Config& config) {
+    const bool any = std::any_of(config.channels.begin(), config.channels.end(),
+                                 [](const ChannelConfig& c) { return c.type == ChannelType::alertmanager; });
+    if (!any) return std::nullopt;
+    return std::max(config.alerting.alertmanager_resend, config.general.interval);
+}
+
+std::chrono::milliseconds alertmanager_ends_ahead(const Config& config) {
+    return detail::k_periods_ahead * std::max(config.alerting.alertmanager_resend, config.general.interval);
+}
+
+}  // namespace boxmon::alerting

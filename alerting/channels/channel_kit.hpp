@@ -71,7 +71,8 @@ nlohmann::json alertmanager_alert(const Notification& n, const std::map<std::str
 std::unique_ptr<Channel> make_slack(const ChannelConfig& c);
 std::unique_ptr<Channel> make_discord(const ChannelConfig& c);
 std::unique_ptr<Channel> make_webhook(const ChannelConfig& c);
-std::unique_ptr<Channel> make_alertmanager(const ChannelConfig& c, std::chrono::milliseconds interval);
+// `ahead`: how far after a push a firing alert's endsAt lies (alertmanager_ends_ahead).
+std::unique_ptr<Channel> make_alertmanager(const ChannelConfig& c, std::chrono::milliseconds ahead);
 std::unique_ptr<Channel> make_email(const ChannelConfig& c);
 std::unique_ptr<Channel> make_sendmail(const ChannelConfig& c);
 std::unique_ptr<Channel> make_log(std::string name);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "alerting/alerting.hpp"
 #include "alerting/channel.hpp"
 #include "alerting/channels/channel_kit.hpp"
 #include "alerting/channels/message.hpp"
@@ -123,7 +124,7 @@ Result<std::unique_ptr<Channel>> make_channel(const ChannelConfig& channel, cons
             return detail::make_webhook(channel);
         case ChannelType::alertmanager:
             BOXMON_CHECK(check_http(channel));
-            return detail::make_alertmanager(channel, config.general.interval);
+            return detail::make_alertmanager(channel, alertmanager_ends_ahead(config));
         case ChannelType::smtp:
             BOXMON_CHECK(check_smtp(channel));
             return detail::make_email(channel);

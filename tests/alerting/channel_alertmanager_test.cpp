@@ -11,51 +11,27 @@
 #include "alerting/channel.hpp"
 #include "net/http.hpp"
 #include "tests/alerting/channel_fixtures.hpp"
+#include "tests/servers/alertmanager.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace boxmon::alerting {
 namespace {
 
 using Kind = SendOutcome::Kind;
-constexpr const char* k_alertmanager = "/usr/bin/prometheus-alertmanager";
 
 class AlertmanagerTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (!std::filesystem::exists(k_alertmanager)) {
-            GTEST_SKIP() << k_alertmanager << " is not installed (Debian package prometheus-alertmanager)";
+        if (!test::Alertmanager::installed()) {
+            GTEST_SKIP() << test::Alertmanager::k_binary << " is not installed (Debian package prometheus-alertmanager)";
         }
-        m_port = test::free_port();
-        test::write_file(m_dir / "alertmanager.yml", "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n");
-        m_process = std::make_unique<test::Process>(std::vector<std::string>{
-            k_alertmanager, "--config.file=" + (m_dir / "alertmanager.yml").string(),
-            "--storage.path=" + (m_dir / "data").string(), "--web.listen-address=" + address(),
-            "--cluster.listen-address="});
-        const bool ready = test::wait_until(
-            [&] {
-                net::HttpRequest r;
-                r.method = "GET";
-                r.url = Secret(base() + "/-/ready");
-                auto res = net::http_request(r, net::TransferOptions{});
-                return res && res->status == 200;
-            },
-            std::chrono::seconds(30));
-        ASSERT_TRUE(ready) << "alertmanager did not become ready: " << m_process->err();
+        m_am = std::make_unique<test::Alertmanager>();
+        ASSERT_TRUE(m_am->ready()) << "alertmanager did not become ready: " << m_am->why();
     }
-    std::string address() const { return "127.0.0.1:" + std::to_string(m_port); }
-    std::string base() const { return "http://" + address(); }
-    nlohmann::json alerts() const {
-        net::HttpRequest r;
-        r.method = "GET";
-        r.url = Secret(base() + "/api/v2/alerts");
-        auto res = net::http_request(r, net::TransferOptions{});
-        if (!res || res->status != 200) return nlohmann::json::array();
-        return nlohmann::json::parse(res->body);
-    }
+    std::string base() const { return m_am->base(); }
+    nlohmann::json alerts() const { return m_am->alerts(); }
 
-    test::TempDir m_dir;
-    int m_port = 0;
-    std::unique_ptr<test::Process> m_process;
+    std::unique_ptr<test::Alertmanager> m_am;
 };
 
 TEST_F(AlertmanagerTest, a_pushed_alert_shows_with_its_labels_and_the_resolution_ends_it) {
@@ -83,11 +59,11 @@ TEST_F(AlertmanagerTest, a_pushed_alert_shows_with_its_labels_and_the_resolution
     EXPECT_EQ(alert.at("labels").at("team"), "ops");
     EXPECT_EQ(alert.at("annotations").at("incident_id"), "inc-0001");
     EXPECT_EQ(alert.at("status").at("state"), "active");
-    // Firing alerts end a few intervals ahead (4 x 60 s) unless boxmon sends again.
+    // Firing alerts end four refresh periods ahead (4 x max(1 min resend, 60 s interval)) unless
+    // boxmon pushes them again.
     auto ends = parse_iso8601(alert.at("endsAt").get<std::string>());
     ASSERT_TRUE(ends) << alert.dump();
-    EXPECT_GE(*ends - now, std::chrono::minutes(3));
-    EXPECT_LE(*ends - now, std::chrono::minutes(5));
+    EXPECT_EQ(*ends - now, std::chrono::minutes(4));
 
     Notification r = n;
     r.kind = NotificationKind::resolved;
@@ -96,6 +72,34 @@ TEST_F(AlertmanagerTest, a_pushed_alert_shows_with_its_labels_and_the_resolution
     const SendOutcome resolved = (*ch)->send(r, {});
     ASSERT_EQ(resolved.kind, Kind::delivered) << resolved.detail;
     EXPECT_TRUE(test::wait_until([&] { return alerts().empty(); }, std::chrono::seconds(10))) << alerts().dump();
+}
+
+TEST_F(AlertmanagerTest, ends_at_counts_from_the_push_so_a_late_delivery_lands_active) {
+    ChannelConfig c = test::http_channel(ChannelType::alertmanager, base());
+    Config config;
+    config.general.interval = std::chrono::seconds(60);
+    auto ch = make_channel(c, config);
+    ASSERT_TRUE(ch) << ch.error().message;
+
+    // Raised ten minutes ago, while Alertmanager was down: endsAt from the raise would be past.
+    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    Notification n = test::cpu_notification();
+    n.at = now - std::chrono::minutes(10);
+    n.since = n.at;
+    SendContext ctx;
+    ctx.now = now;
+    const SendOutcome sent = (*ch)->send(n, ctx);
+    ASSERT_EQ(sent.kind, Kind::delivered) << sent.detail;
+    nlohmann::json got;
+    ASSERT_TRUE(test::wait_until([&] { return (got = alerts()).size() == 1; }, std::chrono::seconds(10)))
+        << got.dump();
+    EXPECT_EQ(got.at(0).at("status").at("state"), "active");
+    auto ends = parse_iso8601(got.at(0).at("endsAt").get<std::string>());
+    ASSERT_TRUE(ends) << got.dump();
+    EXPECT_EQ(*ends - now, std::chrono::minutes(4));
+    auto starts = parse_iso8601(got.at(0).at("startsAt").get<std::string>());
+    ASSERT_TRUE(starts) << got.dump();
+    EXPECT_EQ(*starts, n.since) << "startsAt stays the incident's start";
 }
 
 TEST_F(AlertmanagerTest, an_invalid_alert_is_dead_with_alertmanagers_reason) {

@@ -23,10 +23,11 @@ TEST(RuleState, a_full_state_round_trips) {
     i.sequence = 3;
     i.peak = 97.25;
     i.notified_at = Stamp{1, 2, "boot-a"};
+    i.pushed_at = Stamp{3, 4, "boot-a"};
     s.incident = i;
     s.cooldown = Cooldown{Stamp{5, 6, "boot-0"}, Severity::warning};
     s.missing = 1;
-    s.absence = OpenAbsence{"x-1", 7, 1};
+    s.absence = OpenAbsence{"x-1", 7, 1, Stamp{8, 9, "boot-b"}};
     const std::string text = to_json(s);
     const auto back = from_json(text);
     ASSERT_TRUE(back) << back.error().message;
