@@ -64,6 +64,12 @@ Result<void> apply_transfer_options(CURL* curl, const TransferOptions& options, 
         set(libcurl().easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str()));
     }
     if (options.proxy) set(libcurl().easy_setopt(curl, CURLOPT_PROXY, options.proxy->c_str()));
+    // A resolve that timed out otherwise makes curl_easy_cleanup wait for the resolver thread,
+    // i.e. for getaddrinfo to give up (10 s and more with a resolver that swallows queries), far
+    // past the connect timeout (RELIABILITY D9b). With it the thread is left to finish on its
+    // own and frees what it holds; glibc's own timeouts bound its life. libcurl 7.87.0 and later;
+    // an older one refuses the option and keeps waiting.
+    (void)libcurl().easy_setopt(curl, CURLOPT_QUICK_EXIT, 1L);
     if (!good) return fail("libcurl rejected an option; libcurl {} is too old (7.85 or newer is needed)",
                            libcurl().version_info(CURLVERSION_NOW)->version);
     return ok();
