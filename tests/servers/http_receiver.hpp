@@ -61,8 +61,9 @@ public:
         return r;
     }
 
-    // Plain HTTP.
+    // Plain HTTP on a free port, or on `port` (a receiver that comes back where it was).
     HttpReceiver() : m_server(std::make_unique<httplib::Server>()) { start(); }
+    explicit HttpReceiver(int port) : m_server(std::make_unique<httplib::Server>()) { start(port); }
     // HTTPS with the given certificate chain and key (PEM files).
     HttpReceiver(const std::filesystem::path& cert, const std::filesystem::path& key)
         : m_server(std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str())), m_tls(true) {
@@ -96,14 +97,18 @@ public:
     }
 
 private:
-    void start() {
+    void start(int port = 0) {
         auto handler = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
         m_server->Post(".*", handler);
         m_server->Put(".*", handler);
         m_server->Get(".*", handler);
         m_server->set_read_timeout(5, 0);
         m_server->set_write_timeout(5, 0);
-        m_port = m_server->bind_to_any_port("127.0.0.1");
+        if (port > 0) {
+            m_port = m_server->bind_to_port("127.0.0.1", port) ? port : -1;
+        } else {
+            m_port = m_server->bind_to_any_port("127.0.0.1");
+        }
         if (m_port <= 0) return;
         m_thread = std::thread([this] { m_server->listen_after_bind(); });
         for (int i = 0; i < 500 && !m_server->is_running(); ++i) {

@@ -13,8 +13,9 @@ namespace boxmon::test {
 
 class SmtpServer {
 public:
-    // `args`: extra options for smtp_server.py (--cert, --auth, --rcpt-reply ...).
-    explicit SmtpServer(std::vector<std::string> args) : m_port(free_port()) {
+    // `args`: extra options for smtp_server.py (--cert, --auth, --rcpt-reply ...); `port`: where
+    // to listen (a server that comes up where a client already expects it), 0 for a free one.
+    explicit SmtpServer(std::vector<std::string> args, int port = 0) : m_port(port > 0 ? port : free_port()) {
         std::vector<std::string> argv = {python3(), (source_dir() / "tests/servers/smtp_server.py").string(),
                                          "--port", std::to_string(m_port), "--dir", m_dir.path().string()};
         argv.insert(argv.end(), args.begin(), args.end());
