@@ -139,15 +139,11 @@ void Pipeline::flush_backlog(TickOutcome& out) {
     if (m_backlog.empty() && m_degraded) {
         m_degraded = false;
         spdlog::info("the database is writable again; the waiting ticks are written");
-        // Alerts raised while it was not were sent from memory; those not yet delivered now go
-        // to the outbox so they survive a restart.
-        std::vector<OutboxItem> pending;
-        for (auto& row : m_dispatcher->take_unpersisted())
-            if (row.state == OutboxState::pending) pending.push_back(std::move(row.item));
-        if (!pending.empty()) {
-            if (auto r = m_store->outbox().insert(pending); !r)
-                spdlog::error("cannot write {} pending alerts to the outbox: {}", pending.size(), r.error().message);
-        }
+        // Alerts raised while it was not were sent from memory; they now go to the outbox as they
+        // stand, those delivered as delivered (never sent twice), the rest to survive a restart.
+        if (auto r = m_dispatcher->persist_unpersisted(m_store->outbox()); !r)
+            spdlog::error("cannot write the alerts raised meanwhile to the outbox: {}; they stay in memory",
+                          r.error().message);
     }
     out.stored = m_backlog.empty();
     out.backlog = m_backlog.size();

@@ -77,9 +77,15 @@ public:
     DispatchSummary run_for(std::chrono::milliseconds budget);
 
     // Storage is down: deliver these from memory (S2). Their outcomes are kept until
-    // take_unpersisted() hands them back for writing once the store recovers.
+    // persist_unpersisted() writes them (or take_unpersisted() hands them back) once the store
+    // recovers.
     void submit_unpersisted(std::vector<OutboxItem> items);
     std::vector<OutboxRow> take_unpersisted();
+    // The store is writable again: writes every row raised meanwhile into `store` as it stands,
+    // delivered and dead ones as delivered and dead (so they are never sent again and `boxmon
+    // alerts` lists them), pending ones with their next attempt and last error. Returns how many
+    // rows it wrote; on failure they stay in memory for the next try.
+    Result<std::size_t> persist_unpersisted(OutboxStore& store);
 
     class Impl;
 

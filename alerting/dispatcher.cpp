@@ -139,6 +139,12 @@ public:
         std::lock_guard lock(m_mutex);
         return std::exchange(m_rows, {});
     }
+    // Puts rows take_all() returned back in front (writing them elsewhere failed).
+    void put_back(std::vector<OutboxRow> rows) {
+        std::lock_guard lock(m_mutex);
+        rows.insert(rows.end(), std::make_move_iterator(m_rows.begin()), std::make_move_iterator(m_rows.end()));
+        m_rows = std::move(rows);
+    }
 
 private:
     // As the store does (core/outbox.hpp): a pending refresh takes the new payload and keeps its
@@ -584,6 +590,14 @@ public:
 
     std::vector<OutboxRow> take_unpersisted() { return m_memory->take_all(); }
 
+    Result<std::size_t> persist_unpersisted(OutboxStore& store) {
+        std::vector<OutboxRow> rows = m_memory->take_all();
+        if (rows.empty()) return std::size_t{0};
+        auto written = write_as_they_stand(store, rows);
+        if (!written) m_memory->put_back(std::move(rows));
+        return written;
+    }
+
 private:
     std::mutex m_api_mutex;
     std::shared_ptr<const Config> m_config;
@@ -594,6 +608,34 @@ private:
     std::shared_ptr<Run> m_run;
     Blocks m_blocks;  // survives between runs (one-shot mode runs once per sample)
     bool m_blocks_seeded = false;
+
+    // Inserts `rows` into `store`, then records each one's outcome on its stored row (found again
+    // by channel and idempotency key among the rows created since the oldest of them).
+    static Result<std::size_t> write_as_they_stand(OutboxStore& store, const std::vector<OutboxRow>& rows) {
+        std::vector<OutboxItem> items;
+        WallTime oldest = rows.front().item.created;
+        for (const auto& r : rows) {
+            items.push_back(r.item);
+            oldest = std::min(oldest, r.item.created);
+        }
+        BOXMON_CHECK(store.insert(items));
+        BOXMON_TRY(stored, store.recent(oldest, rows.size() + k_seed_limit));
+        for (const auto& r : rows) {
+            const auto it = std::find_if(stored.begin(), stored.end(), [&](const OutboxRow& s) {
+                return s.item.channel == r.item.channel && s.item.idempotency_key == r.item.idempotency_key;
+            });
+            if (it == stored.end() || it->state != OutboxState::pending) continue;
+            const WallTime at = r.finished.value_or(r.item.created);
+            switch (r.state) {
+                case OutboxState::delivered: BOXMON_CHECK(store.mark_delivered(it->id, at)); break;
+                case OutboxState::dead: BOXMON_CHECK(store.mark_dead(it->id, at, r.last_error)); break;
+                case OutboxState::pending:
+                    if (r.attempts > 0) BOXMON_CHECK(store.mark_retry(it->id, r.next_attempt, r.last_error, false));
+                    break;
+            }
+        }
+        return rows.size();
+    }
 
     // After a restart: channels whose oldest failing row is not due yet, from the store, so
     // rows behind it keep waiting (order across restarts).
@@ -625,5 +667,6 @@ void Dispatcher::stop(std::chrono::milliseconds grace) { (void)m_impl->stop(grac
 DispatchSummary Dispatcher::run_for(std::chrono::milliseconds budget) { return m_impl->run_for(budget); }
 void Dispatcher::submit_unpersisted(std::vector<OutboxItem> items) { m_impl->submit_unpersisted(std::move(items)); }
 std::vector<OutboxRow> Dispatcher::take_unpersisted() { return m_impl->take_unpersisted(); }
+Result<std::size_t> Dispatcher::persist_unpersisted(OutboxStore& store) { return m_impl->persist_unpersisted(store); }
 
 }  // namespace boxmon::alerting

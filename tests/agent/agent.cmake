@@ -5,4 +5,4 @@ boxmon_add_tests(agent_tests
     ${CMAKE_CURRENT_LIST_DIR}/pipeline_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/scheduler_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/service_status_test.cpp
-  LIBS boxmon_agent PkgConfig::SQLITE3)
+  LIBS boxmon_agent PkgConfig::SQLITE3 PkgConfig::HTTPLIB)

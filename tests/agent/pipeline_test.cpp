@@ -7,7 +7,13 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "core/config_load.hpp"
+#include "tests/servers/http_receiver.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace boxmon::agent {
@@ -131,6 +137,94 @@ TEST_F(PipelineTest, ticks_wait_in_memory_while_the_database_is_locked) {
     ASSERT_TRUE(ticks);
     ASSERT_EQ(ticks->size(), 3u);
     EXPECT_EQ((*ticks)[1].first, locked.sample.ts);  // the locked tick is there, in order
+}
+
+// Log lines as they are written, readable from the test's thread while others log.
+class LineSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    bool contains(std::string_view text) {
+        std::lock_guard lock(mutex_);
+        return m_text.find(text) != std::string::npos;
+    }
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        m_text.append(msg.payload.data(), msg.payload.size());
+        m_text += '\n';
+    }
+    void flush_() override {}
+
+private:
+    std::string m_text;
+};
+
+// Routes spdlog's default logger to a LineSink while it lives.
+class LogLines {
+public:
+    LogLines() : m_sink(std::make_shared<LineSink>()), m_previous(spdlog::default_logger()) {
+        spdlog::set_default_logger(std::make_shared<spdlog::logger>("lines", m_sink));
+    }
+    ~LogLines() { spdlog::set_default_logger(m_previous); }
+    LogLines(const LogLines&) = delete;
+    LogLines& operator=(const LogLines&) = delete;
+    bool contains(std::string_view text) { return m_sink->contains(text); }
+
+private:
+    std::shared_ptr<LineSink> m_sink;
+    std::shared_ptr<spdlog::logger> m_previous;
+};
+
+// RELIABILITY S2: the alert raised by a tick that cannot be written still goes out (from
+// memory), and once the database is writable again it is stored as delivered, never sent twice.
+TEST_F(PipelineTest, an_alert_raised_while_the_database_is_locked_goes_out_and_is_kept_as_delivered) {
+    test::HttpReceiver hook;
+    ASSERT_TRUE(hook.valid());
+    LogLines log;
+    ChannelConfig c;
+    c.name = "hook";
+    c.type = ChannelType::webhook;
+    c.url.source = SecretRef::Source::inline_value;
+    c.url.value = Secret(hook.url("/alert"));
+    c.min_gap = 0ms;
+    m_config.channels = {c};
+    m_config.rules[0].channels = {"hook"};
+    PipelineOptions o;
+    o.root = RootFs(m_dir / "root" / "proc", m_dir / "root" / "sys");
+    o.clock = &m_clock;
+    o.one_shot = false;  // the daemon: the dispatcher's threads on their own connection
+    auto opened = Pipeline::open(m_config, o);
+    ASSERT_TRUE(opened) << opened.error().message;
+    Pipeline& p = **opened;
+    p.dispatcher().start();
+    ASSERT_TRUE(tick(p).stored);  // 1 of 2
+
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(m_config.database_path().c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    use_snapshot("t1");
+    const auto fired = tick(p);
+    EXPECT_FALSE(fired.stored);
+    EXPECT_EQ(fired.notifications, 1u);
+    // Sent and recorded (in memory) while the database is still locked.
+    ASSERT_TRUE(test::wait_until([&] { return log.contains("(firing) on channel \"hook\" delivered"); }, 10s))
+        << "the alert waited for the database";
+    EXPECT_EQ(hook.count(), 1u);
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+
+    ASSERT_TRUE(tick(p).stored);
+    auto rows = p.store().outbox().recent(WallTime{}, 100);
+    ASSERT_TRUE(rows);
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ(rows->front().item.channel, "hook");
+    EXPECT_EQ(rows->front().state, OutboxState::delivered) << rows->front().last_error;
+    EXPECT_TRUE(rows->front().finished.has_value());
+    // Nothing is due, so nothing goes out again.
+    auto due = p.store().outbox().due(m_clock.wall() + 1h, 10);
+    ASSERT_TRUE(due);
+    EXPECT_TRUE(due->empty());
+    p.dispatcher().stop(1s);
+    EXPECT_EQ(hook.count(), 1u);
 }
 
 }  // namespace
