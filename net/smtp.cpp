@@ -1,5 +1,7 @@
 #include "net/smtp.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -9,6 +11,18 @@
 
 namespace boxmon::net {
 namespace {
+
+// The connection stays in the handle's cache after the transfer, even after a response timeout,
+// and curl_easy_cleanup then sends QUIT and waits for the answer under the server response
+// timeout of an internal handle (120 s; CURLOPT_TIMEOUT does not apply while disconnecting), so
+// a server that stalled after DATA held the attempt for two minutes (RELIABILITY D3). Once the
+// transfer is over nothing more is needed from the server: shutting the socket down makes that
+// QUIT fail at once. curl still owns and closes the descriptor.
+void end_session(CURL* curl) {
+    curl_socket_t sock = CURL_SOCKET_BAD;
+    if (detail::libcurl().easy_getinfo(curl, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK && sock != CURL_SOCKET_BAD)
+        ::shutdown(sock, SHUT_RDWR);
+}
 
 struct Upload {
     const std::string* data = nullptr;
@@ -78,6 +92,7 @@ SmtpResult smtp_send(const SmtpRequest& request, const TransferOptions& options)
     const CURLcode rc = detail::libcurl().easy_perform(curl.get());
     long code = 0;
     detail::libcurl().easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &code);
+    end_session(curl.get());
     if (rc == CURLE_OK) {
         SmtpResult r;
         r.delivered = true;

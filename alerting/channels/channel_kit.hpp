@@ -14,6 +14,7 @@
 
 #include "alerting/channel.hpp"
 #include "net/http.hpp"
+#include "net/smtp.hpp"
 
 namespace boxmon::alerting::detail {
 
@@ -27,6 +28,13 @@ SendOutcome classify_http(std::string_view receiver, const net::HttpResponse& re
 
 // The outcome of a transfer that got no status: config errors are dead, the rest retry.
 SendOutcome classify_transfer_error(const Error& error);
+
+// The outcome of an SMTP transaction (RELIABILITY D2), from the last reply code: delivered;
+// 5xx dead (the server refused it for good: 550, 553, 554, 535 ...); 4xx retry (421, 451, 452
+// ...); no reply code or another one (a timeout in any phase, a lost connection, a stripped
+// STARTTLS): by the transfer error, config errors dead and the rest retry. `detail` is the
+// error's message and what happens next (empty when delivered).
+SendOutcome classify_smtp(const net::SmtpResult& r);
 
 // dump() that replaces invalid UTF-8 instead of throwing.
 std::string dump_json(const nlohmann::json& j);

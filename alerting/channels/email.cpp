@@ -36,18 +36,10 @@ public:
             return out;
         }
         const net::SmtpResult r = net::smtp_send(request, transfer_options(m_config, ctx));
-        if (r.delivered) {
-            out.kind = SendOutcome::Kind::delivered;
+        out = classify_smtp(r);
+        if (out.kind == SendOutcome::Kind::delivered) {
             out.detail = fmt::format("SMTP {} accepted the message for {} recipient(s) (reply {})",
                                      redact_url(m_config.url.value.reveal()), m_config.to.size(), r.code);
-        } else if (r.code >= 500 && r.code < 600) {
-            out.kind = SendOutcome::Kind::dead;
-            out.detail = r.error.message + "; the server refused it permanently, it will not be retried";
-        } else if (r.code >= 400 && r.code < 500) {
-            out.kind = SendOutcome::Kind::retry;
-            out.detail = r.error.message + "; temporary refusal, will retry";
-        } else {
-            out = classify_transfer_error(r.error);
         }
         out.detail = finish_detail(fmt::format("channel \"{}\": {}", m_config.name, out.detail), secrets);
         return out;
@@ -58,6 +50,22 @@ private:
 };
 
 }  // namespace
+
+SendOutcome classify_smtp(const net::SmtpResult& r) {
+    SendOutcome out;
+    if (r.delivered) {
+        out.kind = SendOutcome::Kind::delivered;
+    } else if (r.code >= 500 && r.code < 600) {
+        out.kind = SendOutcome::Kind::dead;
+        out.detail = r.error.message + "; the server refused it permanently, it will not be retried";
+    } else if (r.code >= 400 && r.code < 500) {
+        out.kind = SendOutcome::Kind::retry;
+        out.detail = r.error.message + "; temporary refusal, will retry";
+    } else {
+        out = classify_transfer_error(r.error);
+    }
+    return out;
+}
 
 std::unique_ptr<Channel> make_email(const ChannelConfig& c) { return std::make_unique<EmailChannel>(c); }
 

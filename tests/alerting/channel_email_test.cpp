@@ -1,6 +1,7 @@
 // The smtp channel against a real aiosmtpd server with STARTTLS and AUTH under the test CA
-// (RELIABILITY D1, D2, D4, B8, X2): classification by reply code, one message per alert whose
-// decoded body is the intended text, no password in any outcome.
+// (RELIABILITY D1, D2, D3, D4, B8, X2): classification by reply code, one message per alert whose
+// decoded body is the intended text, a stalled server bounded by the timeout, no password in any
+// outcome.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -9,7 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "alerting/channel.hpp"
+#include "alerting/channels/channel_kit.hpp"
 #include "alerting/channels/message.hpp"
 #include "alerting/channels/render.hpp"
 #include "tests/alerting/channel_fixtures.hpp"
@@ -111,6 +115,88 @@ TEST_F(EmailChannelTest, a_permanent_refusal_is_dead_with_the_code) {
     EXPECT_EQ(out.kind, Kind::dead) << out.detail;
     EXPECT_NE(out.detail.find("554"), std::string::npos) << out.detail;
     EXPECT_TRUE(server.messages().empty());
+}
+
+// RELIABILITY D2: the outcome by reply code, over the whole range (like Alertmanager's
+// TestWebhookRetry for HTTP).
+TEST(ClassifySmtp, replies_4xx_retry_5xx_are_dead_and_no_reply_goes_by_the_transfer_error) {
+    for (long code = 200; code < 600; ++code) {
+        net::SmtpResult r;
+        r.code = code;
+        r.error = Error{fmt::format("SMTP smtp://mx:25: refused (last SMTP reply {})", code), ErrorKind::runtime, 0};
+        const SendOutcome out = detail::classify_smtp(r);
+        const Kind expected = code >= 500 ? Kind::dead : Kind::retry;
+        EXPECT_EQ(out.kind, expected) << code;
+        EXPECT_NE(out.detail.find(std::to_string(code)), std::string::npos) << out.detail;
+    }
+    net::SmtpResult ok;
+    ok.delivered = true;
+    ok.code = 250;
+    EXPECT_EQ(detail::classify_smtp(ok).kind, Kind::delivered);
+    net::SmtpResult timeout;
+    timeout.error = Error{"SMTP smtp://mx:25: timed out", ErrorKind::timeout, 0};
+    EXPECT_EQ(detail::classify_smtp(timeout).kind, Kind::retry);
+    net::SmtpResult stripped;
+    stripped.code = 250;  // EHLO answered, without STARTTLS
+    stripped.error = Error{"SMTP smtp://mx:25: server did not offer STARTTLS", ErrorKind::config, 0};
+    EXPECT_EQ(detail::classify_smtp(stripped).kind, Kind::dead);
+}
+
+// The same through a real server scripted per phase.
+struct Refusal {
+    const char* option;
+    const char* reply;
+    Kind expected;
+};
+
+std::string refusal_name(const ::testing::TestParamInfo<Refusal>& p) {
+    return std::string(p.param.option + 2).substr(0, 4) + "_" + std::string(p.param.reply).substr(0, 3);
+}
+
+class EmailRefusalTest : public EmailChannelTest, public ::testing::WithParamInterface<Refusal> {};
+
+TEST_P(EmailRefusalTest, the_reply_code_decides_retry_or_dead_and_nothing_is_delivered) {
+    const Refusal r = GetParam();
+    test::SmtpServer server(server_args({r.option, r.reply}));
+    ASSERT_TRUE(server.ready()) << server.why();
+    const SendOutcome out = channel(server)->send(test::cpu_notification(), {});
+    EXPECT_EQ(out.kind, r.expected) << out.detail;
+    EXPECT_NE(out.detail.find(std::string(r.reply).substr(0, 3)), std::string::npos) << out.detail;
+    EXPECT_TRUE(server.messages().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    D2, EmailRefusalTest,
+    ::testing::Values(Refusal{"--rcpt-reply", "421 4.7.0 closing connection", Kind::retry},
+                      Refusal{"--rcpt-reply", "553 5.1.3 bad recipient address syntax", Kind::dead},
+                      Refusal{"--data-reply", "452 4.3.1 insufficient system storage", Kind::retry}),
+    refusal_name);
+
+// RELIABILITY D3: a server that stalls after the message ends by the total timeout, retried.
+TEST_F(EmailChannelTest, a_server_that_stalls_after_data_is_retried_after_the_timeout) {
+    test::SmtpServer server(server_args({"--data-delay", "600"}));
+    ASSERT_TRUE(server.ready()) << server.why();
+    ChannelConfig c;
+    c.name = "mail";
+    c.type = ChannelType::smtp;
+    c.url.source = SecretRef::Source::inline_value;
+    c.url.value = Secret(server.url());
+    c.ca_file = m_pki->ca();
+    c.from = "boxmon@example.org";
+    c.to = {"ops@example.org"};
+    c.username = "alerts";
+    c.password.source = SecretRef::Source::file;
+    c.password.value = Secret(k_canary);
+    c.connect_timeout = std::chrono::seconds(5);
+    c.timeout = std::chrono::seconds(2);
+    auto ch = make_channel(c, Config{});
+    ASSERT_TRUE(ch) << ch.error().message;
+    const auto start = std::chrono::steady_clock::now();
+    const SendOutcome out = (*ch)->send(test::cpu_notification(), {});
+    EXPECT_EQ(out.kind, Kind::retry) << out.detail;
+    EXPECT_NE(out.detail.find("timed out"), std::string::npos) << out.detail;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2 + 5));
+    EXPECT_NE(server.commands().find("DATA"), std::string::npos) << "it stalled after DATA: " << server.commands();
 }
 
 TEST_F(EmailChannelTest, a_wrong_password_is_dead_and_never_shown) {

@@ -11,6 +11,7 @@ it saw (EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA) as one line in DIR/commands.log.
   --auth USER:PASS      require AUTH with these credentials
   --rcpt-reply TEXT     answer every RCPT with TEXT (e.g. "451 4.3.0 try later")
   --data-reply TEXT     answer DATA (after the message) with TEXT (e.g. "554 5.7.1 no")
+  --data-delay SECONDS  wait this long after the message before answering DATA (a stalled server)
 
 Prints "READY <port>" on stderr once it accepts connections.
 """
@@ -26,10 +27,11 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Recorder:
-    def __init__(self, out: Path, rcpt_reply, data_reply):
+    def __init__(self, out: Path, rcpt_reply, data_reply, data_delay):
         self.out = out
         self.rcpt_reply = rcpt_reply
         self.data_reply = data_reply
+        self.data_delay = data_delay
         self.count = 0
 
     def log(self, line: str) -> None:
@@ -55,6 +57,8 @@ class Recorder:
 
     async def handle_DATA(self, server, session, envelope):
         self.log("DATA")
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         if self.data_reply:
             return self.data_reply
         self.count += 1
@@ -77,10 +81,11 @@ def main() -> int:
     p.add_argument("--auth")
     p.add_argument("--rcpt-reply")
     p.add_argument("--data-reply")
+    p.add_argument("--data-delay", type=float, default=0)
     a = p.parse_args()
     out = Path(a.dir)
     out.mkdir(parents=True, exist_ok=True)
-    handler = Recorder(out, a.rcpt_reply, a.data_reply)
+    handler = Recorder(out, a.rcpt_reply, a.data_reply, a.data_delay)
 
     tls = None
     if a.cert:
