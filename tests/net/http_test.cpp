@@ -1,10 +1,16 @@
-// net::http_request against a real cpp-httplib receiver on 127.0.0.1 (RELIABILITY D5-D8, X2, X4).
+// net::http_request against a real cpp-httplib receiver on 127.0.0.1 (RELIABILITY D5-D8, X2, X4),
+// and against sockets that never accept or never speak TLS (D6).
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "net/http.hpp"
 #include "tests/servers/http_receiver.hpp"
@@ -126,6 +132,76 @@ TEST(HttpRequest, a_hanging_receiver_ends_by_the_total_timeout) {
     EXPECT_EQ(r.error().kind, ErrorKind::timeout) << r.error().message;
     EXPECT_NE(r.error().message.find("timed out"), std::string::npos) << r.error().message;
     EXPECT_LT(took, 4s);
+}
+
+// A TCP listener on 127.0.0.1 that never accepts; `fill` also fills its accept queue so that the
+// kernel drops further SYNs (a receiver that never answers the connect). Closed on destruction.
+class Blackhole {
+public:
+    explicit Blackhole(bool fill) {
+        m_listener = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (m_listener < 0 || ::bind(m_listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::listen(m_listener, 0) != 0)
+            return;
+        socklen_t len = sizeof addr;
+        ::getsockname(m_listener, reinterpret_cast<sockaddr*>(&addr), &len);
+        m_port = ntohs(addr.sin_port);
+        // With a backlog of 0 the queue holds one connection; two make sure it is full.
+        for (int i = 0; fill && i < 2; ++i) {
+            const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+            (void)::connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+            m_fillers.push_back(c);
+        }
+        if (fill) std::this_thread::sleep_for(100ms);  // let the handshakes land in the queue
+    }
+    ~Blackhole() {
+        for (int c : m_fillers) ::close(c);
+        if (m_listener >= 0) ::close(m_listener);
+    }
+    Blackhole(const Blackhole&) = delete;
+    Blackhole& operator=(const Blackhole&) = delete;
+    int port() const { return m_port; }
+
+private:
+    int m_listener = -1;
+    int m_port = 0;
+    std::vector<int> m_fillers;
+};
+
+// RELIABILITY D6 (a): the connect itself never completes: over by the connect timeout, well
+// before the total one.
+TEST(HttpRequest, a_connect_that_never_completes_ends_by_the_connect_timeout) {
+    Blackhole hole(/*fill=*/true);
+    ASSERT_GT(hole.port(), 0);
+    TransferOptions o;
+    o.connect_timeout = 1s;
+    o.timeout = 10s;
+    const auto start = std::chrono::steady_clock::now();
+    auto r = http_request(post("http://127.0.0.1:" + std::to_string(hole.port()) + "/x"), o);
+    const auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::timeout) << r.error().message;
+    EXPECT_NE(r.error().message.find("timed out (connect timeout 1s"), std::string::npos) << r.error().message;
+    EXPECT_LT(took, 1s + 5s);
+}
+
+// RELIABILITY D6 (d): TCP connects but the ClientHello is never answered: the TLS handshake is
+// inside the connect timeout.
+TEST(HttpRequest, a_tls_port_that_never_answers_the_client_hello_ends_by_the_connect_timeout) {
+    Blackhole hole(/*fill=*/false);
+    ASSERT_GT(hole.port(), 0);
+    TransferOptions o;
+    o.connect_timeout = 1s;
+    o.timeout = 10s;
+    const auto start = std::chrono::steady_clock::now();
+    auto r = http_request(post("https://127.0.0.1:" + std::to_string(hole.port()) + "/x"), o);
+    const auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::timeout) << r.error().message;
+    EXPECT_LT(took, 1s + 5s) << r.error().message;
 }
 
 TEST(HttpRequest, the_abort_flag_stops_a_transfer_at_once) {
