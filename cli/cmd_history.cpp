@@ -52,6 +52,34 @@ std::string age_text(WallTime then, WallTime now) {
 
 // `boxmon status` exit code when the last sample is older than three intervals.
 constexpr int k_exit_stale = 3;
+// Failing and dead deliveries status lists (each oldest first); the counts cover the rest.
+constexpr std::size_t k_status_rows = 5;
+
+// The deliveries that need the owner's eye (RELIABILITY D1): pending rows whose last attempt
+// failed, with the error and the next attempt, and rows that went dead within dead_after.
+struct DeliveryTrouble {
+    std::vector<OutboxRow> failing;
+    std::vector<OutboxRow> dead;
+};
+
+Result<DeliveryTrouble> delivery_trouble(store::Store& db, const Config& config, WallTime now) {
+    BOXMON_TRY(rows, db.outbox().recent(now - config.alerting.dead_after, 10'000));
+    DeliveryTrouble t;
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it) {  // oldest first
+        if (it->state == OutboxState::pending && it->attempts > 0 && t.failing.size() < k_status_rows)
+            t.failing.push_back(*it);
+        if (it->state == OutboxState::dead && t.dead.size() < k_status_rows) t.dead.push_back(*it);
+    }
+    return t;
+}
+
+json delivery_json(const OutboxRow& r) {
+    json j = {{"channel", r.item.channel}, {"key", r.item.idempotency_key}, {"kind", r.item.kind},
+              {"attempts", r.attempts}, {"last_error", r.last_error}};
+    if (r.state == OutboxState::pending) j["next_attempt"] = format_iso8601(r.next_attempt);
+    if (r.finished) j["finished"] = format_iso8601(*r.finished);
+    return j;
+}
 
 struct StatusOptions {
     bool json = false;
@@ -68,6 +96,7 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
     BOXMON_TRY(states, db->load_rule_states());
     BOXMON_TRY(open_incidents, db->incidents(WallTime{}, now, true));
     BOXMON_TRY(outbox, db->outbox().counts());
+    BOXMON_TRY(trouble, delivery_trouble(*db, config, now));
 
     const WallTime since = (last ? *last : now) - std::chrono::hours(1);
     struct Row {
@@ -115,6 +144,12 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
         const auto& report = db->open_report();
         if (report.moved_aside) j["database_moved_aside"] = report.moved_aside->string();
         j["outbox"] = {{"pending", outbox.pending}, {"dead", outbox.dead}, {"delivered", outbox.delivered}};
+        json failing = json::array();
+        for (const auto& r : trouble.failing) failing.push_back(delivery_json(r));
+        json dead = json::array();
+        for (const auto& r : trouble.dead) dead.push_back(delivery_json(r));
+        j["outbox"]["failing"] = std::move(failing);
+        j["outbox"]["recently_dead"] = std::move(dead);
         json values = json::array();
         for (const auto& r : rows)
             values.push_back({{"series", r.key.to_string()}, {"value", r.value}, {"last_hour", r.hour}});
@@ -151,6 +186,13 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
                        outbox.oldest_pending ? fmt::format(" (oldest pending since {})",
                                                            format_iso8601(*outbox.oldest_pending))
                                              : std::string());
+    for (const auto& r : trouble.failing)
+        out += fmt::format("          failing: {} {} via {}, {} attempt(s), next at {}: {}\n", r.item.kind,
+                           r.item.idempotency_key, r.item.channel, r.attempts, format_iso8601(r.next_attempt),
+                           r.last_error);
+    for (const auto& r : trouble.dead)
+        out += fmt::format("          DEAD: {} {} via {} at {}: {}\n", r.item.kind, r.item.idempotency_key,
+                           r.item.channel, r.finished ? format_iso8601(*r.finished) : std::string("?"), r.last_error);
     if (!rows.empty()) {
         std::size_t width = 6;
         for (const auto& r : rows) width = std::max(width, r.key.to_string().size());

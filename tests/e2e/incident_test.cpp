@@ -224,6 +224,20 @@ TEST_F(IncidentScenario, receivers_down_for_several_ticks_then_up_get_every_noti
         EXPECT_EQ(d.value("state", ""), "pending") << d.dump();
         EXPECT_EQ(d.value("last_error", "").find(k_token), std::string::npos) << d.dump();
     }
+    // `boxmon status` says what is failing, why and when it is tried next (RELIABILITY D1).
+    const auto status = boxmon.cli({"status", "--json"});
+    const auto sj = nlohmann::json::parse(status.out, nullptr, false);
+    ASSERT_TRUE(sj.is_object()) << status.out << status.err;
+    // The firing rows have failed; the resolutions wait behind them untried (order per channel).
+    const auto& failing = sj.at("outbox").at("failing");
+    EXPECT_EQ(failing.size(), 2u) << failing.dump();
+    EXPECT_EQ(sj.at("outbox").value("pending", 0), 4) << sj.at("outbox").dump();
+    for (const auto& f : failing) {
+        EXPECT_NE(f.value("last_error", "").find("could not connect"), std::string::npos) << f.dump();
+        EXPECT_TRUE(f.contains("next_attempt")) << f.dump();
+    }
+    const auto text = boxmon.cli({"status"});
+    EXPECT_NE(text.out.find("failing: firing " + id + "#1 via chat"), std::string::npos) << text.out;
 
     // The webhook receiver comes back first, then the mail server.
     HttpReceiver hook(hook_port);
