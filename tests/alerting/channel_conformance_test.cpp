@@ -109,6 +109,22 @@ TEST_P(HttpChannelConformance, a_redirect_is_dead_and_not_followed) {
     EXPECT_EQ(target.count(), 0u);
 }
 
+// RELIABILITY D8: a redirect to file:// or to https on the same host is not followed either.
+TEST_P(HttpChannelConformance, a_redirect_to_a_file_or_to_https_is_dead_and_not_followed) {
+    HttpReceiver rx;
+    auto ch = channel(rx.port());
+    rx.set_reply(HttpReceiver::answer(302, "", {{"Location", "file:///etc/passwd"}}));
+    const SendOutcome file = send(*ch);
+    EXPECT_EQ(file.kind, Kind::dead) << file.detail;
+    EXPECT_NE(file.detail.find("redirect (HTTP 302) to file://"), std::string::npos) << file.detail;
+    EXPECT_EQ(file.detail.find("root:"), std::string::npos) << "/etc/passwd was read: " << file.detail;
+    rx.set_reply(HttpReceiver::answer(301, "", {{"Location", "https://127.0.0.1:" + std::to_string(rx.port()) + "/x"}}));
+    const SendOutcome tls = send(*ch);
+    EXPECT_EQ(tls.kind, Kind::dead) << tls.detail;
+    EXPECT_NE(tls.detail.find("redirect (HTTP 301) to https://127.0.0.1:"), std::string::npos) << tls.detail;
+    EXPECT_EQ(rx.count(), 2u) << "one request each, nothing followed";
+}
+
 TEST_P(HttpChannelConformance, a_receiver_that_is_down_means_retry_without_secrets) {
     test::LogCapture logs;
     auto ch = channel(test::free_port());
