@@ -358,6 +358,7 @@ Result<SubprocessResult> run_subprocess(const std::vector<std::string>& argv,
         if (ready == 0) continue;
         if (in_index >= 0 && fds[in_index].revents != 0) {
             if (fds[in_index].revents & (POLLERR | POLLHUP)) {
+                result.stdin_cut = in_written < options.stdin_data.size();
                 in_fd.reset();
             } else {
                 const std::string& data = options.stdin_data;
@@ -366,6 +367,7 @@ Result<SubprocessResult> run_subprocess(const std::vector<std::string>& argv,
                     in_written += static_cast<std::size_t>(n);
                     if (in_written == data.size()) in_fd.reset();
                 } else if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
+                    result.stdin_cut = true;
                     in_fd.reset();  // EPIPE: the child does not want the rest
                 }
             }
@@ -377,6 +379,9 @@ Result<SubprocessResult> run_subprocess(const std::vector<std::string>& argv,
             if (!drain(err_fd.get(), result.err, options.output_max_bytes, result.err_truncated)) err_fd.reset();
         }
     }
+    // However the loop ended (EPIPE, hang-up, or the child gone before we noticed either), the
+    // child did not take what was left.
+    if (in_written < options.stdin_data.size()) result.stdin_cut = true;
     decode_status(status, result);
     return result;
 }

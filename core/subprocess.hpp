@@ -31,6 +31,7 @@ struct SubprocessResult {
     std::string err;
     bool out_truncated = false;
     bool err_truncated = false;
+    bool stdin_cut = false;  // the child closed its stdin before reading all of stdin_data
 };
 
 // Fails only when the program could not be started (not found, not executable: kind not_found

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "alerting/channels/channel_kit.hpp"
 #include "alerting/channels/message.hpp"
@@ -52,8 +53,15 @@ public:
             out.detail = fmt::format("\"{}\" did not finish within {} ms and was killed; will retry", program,
                                      m_config.timeout.count());
         } else if (run->exit_code == 0) {
+            // sendmail's contract: exit 0 means accepted, however much of the message it read.
             out.kind = SendOutcome::Kind::delivered;
             out.detail = fmt::format("\"{}\" accepted the message", program);
+            if (run->stdin_cut) {
+                out.detail += " without reading all of it";
+                spdlog::warn("channel \"{}\": \"{}\" exited 0 without reading the whole message (notification "
+                             "{}); the MTA may have stored it cut short",
+                             m_config.name, program, n.idempotency_key());
+            }
         } else {
             const std::string err = net::excerpt(run->err, 300);
             const std::string said = err.empty() ? std::string() : fmt::format(": {}", err);

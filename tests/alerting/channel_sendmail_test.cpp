@@ -1,5 +1,5 @@
 // The sendmail channel against a fake MTA that records its argv and stdin and exits as scripted
-// (RELIABILITY D11, X5).
+// (RELIABILITY D11, X5), and one that reads only part of it.
 
 #include <gtest/gtest.h>
 
@@ -69,6 +69,34 @@ TEST_F(SendmailChannelTest, a_hanging_mta_is_killed_and_retried) {
     EXPECT_EQ(out.kind, Kind::retry) << out.detail;
     EXPECT_NE(out.detail.find("was killed"), std::string::npos) << out.detail;
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// RELIABILITY D11: an MTA that reads part of the message and exits 0 has accepted it (sendmail's
+// contract); boxmon delivers it, survives the broken pipe, and warns once.
+TEST_F(SendmailChannelTest, exit_0_after_reading_part_of_the_message_is_delivered_with_a_warning) {
+    test::LogCapture logs;
+    // The huge notification's mail (about 1 MiB) is far more than a pipe holds.
+    const SendOutcome out = channel("exit 0")->send(test::huge_notification(), {});
+    EXPECT_EQ(out.kind, Kind::delivered) << out.detail;
+    EXPECT_EQ(out.detail.find("without reading all of it"), std::string::npos) << "cat read it all: " << out.detail;
+
+    const auto script = m_dir / "half-sendmail";
+    test::write_file(script, "#!/bin/sh\nhead -c 4096 > " + (m_dir / "stdin").string() + "\nexit 0\n", 0755);
+    ChannelConfig c;
+    c.name = "mta";
+    c.type = ChannelType::sendmail;
+    c.sendmail_path = script;
+    c.from = "boxmon@example.org";
+    c.to = {"ops@example.org"};
+    auto half = make_channel(c, Config{});
+    ASSERT_TRUE(half) << half.error().message;
+    const SendOutcome cut = (*half)->send(test::huge_notification(), {});
+    EXPECT_EQ(cut.kind, Kind::delivered) << cut.detail;
+    EXPECT_NE(cut.detail.find("accepted the message without reading all of it"), std::string::npos) << cut.detail;
+    EXPECT_EQ(stdin_text().size(), 4096u);
+    EXPECT_NE(logs.text().find("exited 0 without reading the whole message (notification inc-0001#1)"),
+              std::string::npos)
+        << logs.text();
 }
 
 TEST_F(SendmailChannelTest, a_missing_program_is_dead_and_says_what_to_do) {

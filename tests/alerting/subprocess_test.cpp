@@ -88,6 +88,7 @@ TEST(Subprocess, FeedsLargeStdinWhileTheChildWritesLargeOutputWithoutDeadlock) {
     EXPECT_FALSE(r.timed_out);
     EXPECT_EQ(r.out.size(), input.size());
     EXPECT_TRUE(r.out == input);
+    EXPECT_FALSE(r.stdin_cut);
 }
 
 TEST(Subprocess, EmptyStdinIsEof) {
@@ -102,6 +103,7 @@ TEST(Subprocess, ChildThatIgnoresStdinDoesNotKillUsWithSigpipe) {
     auto r = run_ok({"/bin/sh", "-c", "exec 0<&-; echo done"}, options);
     EXPECT_EQ(r.out, "done\n");
     EXPECT_EQ(r.exit_code, 0);
+    EXPECT_TRUE(r.stdin_cut) << "it said so";
 }
 
 TEST(Subprocess, OutputIsCappedPerStreamAndTheRestDrained) {
