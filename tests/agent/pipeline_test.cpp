@@ -139,6 +139,42 @@ TEST_F(PipelineTest, ticks_wait_in_memory_while_the_database_is_locked) {
     EXPECT_EQ((*ticks)[1].first, locked.sample.ts);  // the locked tick is there, in order
 }
 
+// One-shot mode refreshes too: every `boxmon sample` is a new Pipeline restored from the
+// database, and an incident still firing gets its refresh for the alertmanager channel, which
+// stays one row however many samples pass while nothing is delivered.
+TEST_F(PipelineTest, one_shot_samples_refresh_an_alertmanager_incident_in_one_row) {
+    ChannelConfig am;
+    am.name = "am";
+    am.type = ChannelType::alertmanager;
+    am.url.source = SecretRef::Source::inline_value;
+    am.url.value = Secret("http://127.0.0.1:9/");
+    m_config.channels = {am};
+    m_config.rules[0].channels = {"am"};
+    const auto sample = [&] {
+        auto p = open();
+        EXPECT_TRUE(p);
+        return p ? tick(*p).notifications : 0u;
+    };
+    EXPECT_EQ(sample(), 0u);  // 1 of 2
+    use_snapshot("t1");
+    EXPECT_EQ(sample(), 1u);  // fired
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(sample(), 1u) << "a refresh every minute (tick " << i << ")";
+    auto p = open();
+    ASSERT_TRUE(p);
+    auto rows = p->store().outbox().recent(WallTime{}, 100);
+    ASSERT_TRUE(rows);
+    ASSERT_EQ(rows->size(), 2u) << "the firing row and one refresh row";
+    const OutboxRow& refresh = rows->front();  // newest first
+    EXPECT_EQ(refresh.item.kind, "refresh");
+    EXPECT_EQ(refresh.item.idempotency_key, refresh.item.incident_id + "#refresh");
+    EXPECT_EQ(refresh.state, OutboxState::pending);
+    EXPECT_EQ(rows->back().item.kind, "firing");
+    auto last = p->store().last_tick();
+    ASSERT_TRUE(last && *last);
+    EXPECT_NE(refresh.item.payload.find(fmt::format("\"at_ms\":{}", to_unix_ms(**last))), std::string::npos)
+        << "the waiting row carries the newest refresh: " << refresh.item.payload;
+}
+
 // Log lines as they are written, readable from the test's thread while others log.
 class LineSink final : public spdlog::sinks::base_sink<std::mutex> {
 public:
