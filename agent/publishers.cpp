@@ -18,7 +18,7 @@ Result<std::unique_ptr<Publishers>> Publishers::start(const Config& config) {
     auto p = std::make_unique<Publishers>();
     p->m_http = config.http;
     if (!config.http.listen.empty()) {
-        BOXMON_TRY(endpoint, HttpEndpoint::start(config.http));
+        BOXMON_TRY(endpoint, start_metrics_endpoint(config.http));
         p->m_endpoint = std::move(endpoint);
     }
     p->m_heartbeat = std::make_unique<Heartbeat>(config.heartbeat);
@@ -43,11 +43,11 @@ void Publishers::reload(const Config& config, Pipeline& pipeline) {
         // A new address is bound before the old one closes, so a failure leaves it untouched; the
         // same address (a new token) has to be freed first.
         if (config.http.listen == m_http.listen) m_endpoint.reset();
-        auto fresh = HttpEndpoint::start(config.http);
+        auto fresh = start_metrics_endpoint(config.http);
         if (!fresh) {
             spdlog::error("SIGHUP: {}; keeping the metrics endpoint as it was", fresh.error().message);
             if (!m_endpoint && !m_http.listen.empty()) {
-                if (auto old = HttpEndpoint::start(m_http)) m_endpoint = std::move(*old);
+                if (auto old = start_metrics_endpoint(m_http)) m_endpoint = std::move(*old);
                 else spdlog::error("the metrics endpoint is off: {}", old.error().message);
                 publish_state(pipeline);
             }

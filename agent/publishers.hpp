@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "agent/heartbeat.hpp"
-#include "agent/http_endpoint.hpp"
+#include "agent/metrics_endpoint.hpp"
 #include "agent/pipeline.hpp"
 #include "core/config.hpp"
 #include "core/result.hpp"
@@ -33,11 +33,11 @@ public:
     void stop(std::chrono::milliseconds grace);
 
     // The endpoint, or nullptr when [http] listen is empty.
-    const HttpEndpoint* endpoint() const { return m_endpoint.get(); }
+    const MetricsEndpoint* endpoint() const { return m_endpoint.get(); }
 
 private:
     HttpConfig m_http;
-    std::unique_ptr<HttpEndpoint> m_endpoint;
+    std::unique_ptr<MetricsEndpoint> m_endpoint;
     std::unique_ptr<Heartbeat> m_heartbeat;
 };
 

@@ -4,4 +4,4 @@ boxmon_add_tests(agent_endpoint_tests
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/http_endpoint_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/heartbeat_test.cpp
-  LIBS boxmon_agent PkgConfig::HTTPLIB)
+  LIBS boxmon_agent boxmon_http_endpoint PkgConfig::HTTPLIB)

@@ -68,13 +68,13 @@ protected:
     }
     // Starts `boxmon run` (1 s interval, the small-box fixture) with `extra` appended to its
     // configuration.
-    void start(const std::string& extra) {
+    void start(const std::string& extra, const fs::path& binary = test::boxmon_binary()) {
         const std::string config =
             "[general]\ninterval = \"1s\"\n[collectors]\ndisable = [\"gpu_nvidia\"]\n" + extra;
         test::write_file(m_dir / "boxmon.toml", config, 0600);
         const fs::path fixture = test::fixtures_dir() / "linux" / "small-box" / "t1";
         m_run = std::make_unique<test::Process>(std::vector<std::string>{
-            test::boxmon_binary().string(), "--config", (m_dir / "boxmon.toml").string(), "--state-dir",
+            binary.string(), "--config", (m_dir / "boxmon.toml").string(), "--state-dir",
             (m_dir / "state").string(), "--root-proc", (fixture / "proc").string(), "--root-sys",
             (fixture / "sys").string(), "run"});
     }
@@ -108,6 +108,50 @@ protected:
     int m_port = 0;
     std::unique_ptr<test::Process> m_run;
 };
+
+// The mappings of a running process that name `what`.
+std::string mappings_of(pid_t pid, std::string_view what) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
+    std::string out;
+    for (std::string line; std::getline(in, line);)
+        if (line.find(what) != std::string::npos) out += line + "\n";
+    return out;
+}
+
+// The endpoint lives in a module (boxmon-http.so): an installation keeps it in ../lib/boxmon/
+// from the executable, and a daemon without [http] listen never loads it nor cpp-httplib.
+TEST_F(DaemonEndpoint, an_installed_layout_loads_the_module_from_lib_boxmon_and_only_when_asked) {
+    const fs::path prefix = m_dir / "prefix";
+    fs::create_directories(prefix / "bin");
+    fs::create_directories(prefix / "lib" / "boxmon");
+    fs::copy_file(test::boxmon_binary(), prefix / "bin" / "boxmon");
+    fs::copy_file(test::boxmon_binary().parent_path() / "boxmon-http.so", prefix / "lib" / "boxmon" / "boxmon-http.so");
+    start(endpoint_config(), prefix / "bin" / "boxmon");
+    const Reply r = scrape_after_a_tick();
+    ASSERT_EQ(r.status, 200) << m_run->err();
+    EXPECT_NE(mappings_of(m_run->pid(), "boxmon-http.so"), "");
+    m_run->signal(SIGTERM);
+    ASSERT_EQ(m_run->wait(10s).exit_code, 0);
+
+    start("", prefix / "bin" / "boxmon");  // no [http] listen
+    ASSERT_TRUE(m_run->wait_for_err("boxmon running", 20s)) << m_run->err();
+    EXPECT_EQ(mappings_of(m_run->pid(), "boxmon-http.so"), "");
+    EXPECT_EQ(mappings_of(m_run->pid(), "libcpp-httplib"), "");
+    EXPECT_EQ(mappings_of(m_run->pid(), "libssl"), "");
+}
+
+TEST_F(DaemonEndpoint, without_its_module_the_daemon_says_what_is_missing_and_exits_1) {
+    fs::create_directories(m_dir / "bare" / "bin");
+    fs::copy_file(test::boxmon_binary(), m_dir / "bare" / "bin" / "boxmon");
+    test::write_file(m_dir / "boxmon.toml", "[general]\ninterval = \"1s\"\n" + endpoint_config(), 0600);
+    const auto r = test::run_process({(m_dir / "bare" / "bin" / "boxmon").string(), "--config",
+                                      (m_dir / "boxmon.toml").string(), "--state-dir", (m_dir / "state").string(),
+                                      "run"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("cannot load the metrics endpoint module boxmon-http.so (not found at "), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("; reinstall boxmon, or leave [http] listen empty"), std::string::npos) << r.err;
+}
 
 TEST_F(DaemonEndpoint, curl_gets_the_sample_and_boxmon_health_which_promtool_accepts) {
     start(endpoint_config());

@@ -37,6 +37,7 @@ SKIP = 77
 # path in the package -> mode; every file must be listed, owned by root:root.
 EXPECTED_FILES = {
     "./usr/bin/boxmon": "-rwxr-xr-x",
+    "./usr/lib/boxmon/boxmon-http.so": "-rw-r--r--",
     "./etc/boxmon/boxmon.toml": "-rw-r-----",
     "./usr/lib/systemd/system/boxmon.service": "-rw-r--r--",
     "./usr/lib/systemd/system/boxmon-sample.service": "-rw-r--r--",
