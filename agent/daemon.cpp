@@ -128,7 +128,9 @@ Result<int> run_daemon(Config config, DaemonOptions options) {
         auto outcome = pipeline->tick(stamp.ts, now, gap);
         ++ticks;
         // At debug level only: what the crash tests compare with the database afterwards.
-        if (outcome.stored) spdlog::debug("tick {} committed", to_unix_ms(stamp.ts));
+        if (outcome.stored)
+            spdlog::debug("tick {} committed in {} us", to_unix_ms(stamp.ts),
+                          std::chrono::duration_cast<std::chrono::microseconds>(outcome.duration).count());
         publishers->after_tick(*pipeline, outcome);
         notify_watchdog();
         if (options.print_samples) {

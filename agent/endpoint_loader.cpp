@@ -8,13 +8,13 @@
 #include <fmt/ranges.h>
 
 #include "agent/metrics_endpoint.hpp"
+#include "core/fs.hpp"
 
 namespace boxmon::agent {
 
 std::vector<std::string> http_module_candidates() {
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec) return {};
+    const auto exe = own_executable_path();
+    if (exe.empty()) return {};
     const auto dir = exe.parent_path();
     return {(dir / k_http_module).string(), (dir.parent_path() / "lib" / "boxmon" / k_http_module).string()};
 }

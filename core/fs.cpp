@@ -97,6 +97,12 @@ Result<std::string> read_bounded(const fs::path& path, std::size_t max_bytes) {
     return out;
 }
 
+fs::path own_executable_path() {
+    std::error_code ec;
+    auto exe = fs::read_symlink(fs::path(k_host_proc) / "self" / "exe", ec);
+    return ec ? fs::path() : exe;
+}
+
 Result<std::vector<std::string>> list_dir(const fs::path& dir) {
     std::error_code ec;
     fs::directory_iterator it(dir, ec);

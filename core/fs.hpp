@@ -48,6 +48,10 @@ private:
 Result<std::string> read_bounded(const std::filesystem::path& path,
                                  std::size_t max_bytes = k_pseudo_file_max_bytes);
 
+// The running executable's own path, from the host's /proc/self/exe (never a fixture
+// tree: it is this process, not the watched host); empty when /proc is not mounted.
+std::filesystem::path own_executable_path();
+
 // Names in a directory, sorted; fails with kind not_found when it does not exist.
 Result<std::vector<std::string>> list_dir(const std::filesystem::path& dir);
 

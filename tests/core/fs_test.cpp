@@ -112,5 +112,12 @@ TEST(WriteFileAtomic, leaves_no_temporary_file_when_the_directory_is_missing) {
     EXPECT_EQ(list_dir(d.path())->size(), 0u);
 }
 
+TEST(OwnExecutablePath, names_this_test_binary) {
+    const auto exe = own_executable_path();
+    ASSERT_FALSE(exe.empty());
+    EXPECT_TRUE(exe.is_absolute());
+    EXPECT_EQ(exe.filename(), "core_tests");
+}
+
 }  // namespace
 }  // namespace boxmon
