@@ -13,10 +13,11 @@ void Ring::append(const Sample& sample) {
 void Ring::append(const SeriesKey& key, WallTime ts, double value) {
     Series& s = m_series[key];
     if (s.points.size() < m_capacity) {
-        // Not full yet: points are in order from index 0 and head stays 0.
-        // Grow by doubling but never past the capacity, so a full ring holds no slack.
-        if (s.points.size() == s.points.capacity())
-            s.points.reserve(std::min(m_capacity, std::max<std::size_t>(16, 2 * s.points.capacity())));
+        // Not full yet: points are in order from index 0 and head stays 0. The whole window is
+        // reserved at once: its pages become resident only as points are written, and no series
+        // leaves a trail of outgrown buffers behind (growing by doubling in step, every series
+        // freed buffers too small for the next round: RSS rose about three times the points).
+        if (s.points.capacity() < m_capacity) s.points.reserve(m_capacity);
         s.points.push_back({ts, value});
         return;
     }
@@ -76,14 +77,15 @@ void Ring::set_capacity(std::size_t capacity) {
 }
 
 std::size_t Ring::memory_bytes() const {
-    // Node, bucket and the key's strings are counted roughly; the points exactly.
+    // Node, bucket and the key's strings are counted roughly; the points written exactly (the
+    // rest of a reserved window is address space whose pages nothing has touched yet).
     std::size_t bytes = m_series.bucket_count() * sizeof(void*);
     for (const auto& [key, s] : m_series) {
         bytes += sizeof(std::pair<const SeriesKey, Series>) + 2 * sizeof(void*);
         bytes += key.name().capacity();
         for (const Label& l : key.labels())
             bytes += sizeof(Label) + l.name.capacity() + l.value.capacity();
-        bytes += s.points.capacity() * sizeof(WindowPoint);
+        bytes += s.points.size() * sizeof(WindowPoint);
     }
     return bytes;
 }

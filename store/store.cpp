@@ -381,6 +381,8 @@ Result<void> Store::Impl::configure_and_migrate() {
     BOXMON_CHECK(exec(options.unsafe_no_sync ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL",
                       "setting synchronous"));
     BOXMON_CHECK(exec("PRAGMA foreign_keys=ON", "enabling foreign keys"));
+    BOXMON_CHECK(exec(fmt::format("PRAGMA cache_size=-{}", std::max(options.cache_kib, 64)).c_str(),
+                      "setting the page cache size"));
     // After a checkpoint that a long reader had held back, shrink -wal back to 64 MiB (S7).
     BOXMON_CHECK(exec("PRAGMA journal_size_limit=67108864", "limiting the WAL size"));
 

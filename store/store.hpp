@@ -42,6 +42,11 @@ struct StoreOptions {
     // directory's). A committed tick is as durable either way.
     bool checkpoint_on_close = true;
     int wal_autocheckpoint_pages = 1000;  // SQLite's default
+    // SQLite's page cache per connection (PRAGMA cache_size). SQLite's default, 2 MiB, filled
+    // over hours of ticks and left each of the daemon's two connections that much resident;
+    // a tick touches a few pages and maintenance reads sequentially, so a small cache serves
+    // (the OS page cache holds the file either way).
+    int cache_kib = 512;
 };
 
 // Everything one tick persists, written in one transaction.
