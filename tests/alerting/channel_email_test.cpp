@@ -167,7 +167,9 @@ TEST_P(EmailRefusalTest, the_reply_code_decides_retry_or_dead_and_nothing_is_del
 
 INSTANTIATE_TEST_SUITE_P(
     D2, EmailRefusalTest,
-    ::testing::Values(Refusal{"--rcpt-reply", "421 4.7.0 closing connection", Kind::retry},
+    ::testing::Values(Refusal{"--greeting-reply", "421 4.3.2 service not available", Kind::retry},
+                      Refusal{"--rcpt-reply", "421 4.7.0 closing connection", Kind::retry},
+                      Refusal{"--rcpt-reply", "550 5.1.1 no such user", Kind::dead},
                       Refusal{"--rcpt-reply", "553 5.1.3 bad recipient address syntax", Kind::dead},
                       Refusal{"--data-reply", "452 4.3.1 insufficient system storage", Kind::retry}),
     refusal_name);

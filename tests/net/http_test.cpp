@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -202,6 +203,49 @@ TEST(HttpRequest, a_tls_port_that_never_answers_the_client_hello_ends_by_the_con
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().kind, ErrorKind::timeout) << r.error().message;
     EXPECT_LT(took, 1s + 5s) << r.error().message;
+}
+
+// RELIABILITY D6 (c): a receiver that sends its headers, then the body a byte at a time: the
+// trickle keeps the connection "alive" but the transfer still ends by the total timeout.
+TEST(HttpRequest, a_receiver_trickling_its_body_ends_by_the_total_timeout) {
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(listener, 1), 0);
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+    std::atomic<bool> stop{false};
+    std::atomic<int> sent{0};
+    std::thread server([&] {
+        const int c = ::accept(listener, nullptr, nullptr);
+        if (c < 0) return;
+        char buf[4096];
+        (void)::recv(c, buf, sizeof buf, 0);
+        const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+        (void)::send(c, head.data(), head.size(), MSG_NOSIGNAL);
+        while (!stop && sent < 100) {
+            std::this_thread::sleep_for(300ms);
+            if (::send(c, "x", 1, MSG_NOSIGNAL) != 1) break;
+            ++sent;
+        }
+        ::close(c);
+    });
+    TransferOptions o = quick();
+    o.timeout = 2s;
+    const auto start = std::chrono::steady_clock::now();
+    auto r = http_request(post("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/hook"), o);
+    const auto took = std::chrono::steady_clock::now() - start;
+    stop = true;
+    server.join();
+    ::close(listener);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::timeout) << r.error().message;
+    EXPECT_GE(sent.load(), 3) << "the receiver must have trickled for a while";
+    EXPECT_GE(took, 1900ms);
+    EXPECT_LT(took, 2s + 5s);
 }
 
 TEST(HttpRequest, the_abort_flag_stops_a_transfer_at_once) {

@@ -12,6 +12,8 @@ it saw (EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA) as one line in DIR/commands.log.
   --rcpt-reply TEXT     answer every RCPT with TEXT (e.g. "451 4.3.0 try later")
   --data-reply TEXT     answer DATA (after the message) with TEXT (e.g. "554 5.7.1 no")
   --data-delay SECONDS  wait this long after the message before answering DATA (a stalled server)
+  --greeting-reply TEXT greet every connection with TEXT instead of 220 and close it (e.g.
+                        "421 4.3.2 service not available", a server shutting down)
 
 Prints "READY <port>" on stderr once it accepts connections.
 """
@@ -71,6 +73,26 @@ class Recorder:
         return "250 Message accepted for delivery"
 
 
+def refuse_at_greeting(port: int, reply: str, handler: Recorder) -> int:
+    async def greet(reader, writer):
+        handler.log("GREETING " + reply)
+        writer.write(reply.encode() + b"\r\n")
+        await writer.drain()
+        writer.close()
+
+    async def serve():
+        server = await asyncio.start_server(greet, "127.0.0.1", port)
+        print(f"READY {port}", file=sys.stderr, flush=True)
+        async with server:
+            await server.serve_forever()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
@@ -82,10 +104,13 @@ def main() -> int:
     p.add_argument("--rcpt-reply")
     p.add_argument("--data-reply")
     p.add_argument("--data-delay", type=float, default=0)
+    p.add_argument("--greeting-reply")
     a = p.parse_args()
     out = Path(a.dir)
     out.mkdir(parents=True, exist_ok=True)
     handler = Recorder(out, a.rcpt_reply, a.data_reply, a.data_delay)
+    if a.greeting_reply:
+        return refuse_at_greeting(a.port, a.greeting_reply, handler)
 
     tls = None
     if a.cert:
