@@ -36,12 +36,12 @@ set(CPACK_INSTALL_CMAKE_PROJECTS
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-# Library dependencies from dpkg-shlibdeps (package dpkg-dev), plus what it cannot see: libcurl
-# and libsystemd are loaded with dlopen when first needed (docs/ARCHITECTURE.md), libcurl for
-# every alert channel and check, libsystemd only under systemd. And what the maintainer scripts
-# use.
+# Library dependencies from dpkg-shlibdeps (package dpkg-dev), plus what it cannot see: libcurl,
+# libcrypto and libsystemd are loaded with dlopen when first needed (docs/ARCHITECTURE.md),
+# libcurl for every alert channel and check, libcrypto (libssl3) for the report's certificates,
+# libsystemd only under systemd. And what the maintainer scripts use.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser | systemd, libcurl4 (>= 7.74.0)")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser | systemd, libcurl4 (>= 7.74.0), libssl3")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates, systemd, libsystemd0")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus, sqlite3")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

@@ -1,21 +1,17 @@
 // Certificates: subject, issuer and validity read with OpenSSL's library (never a shell-out to
-// `openssl x509`). Only metadata reaches the report; key files are never opened (RELIABILITY X3).
+// `openssl x509`), loaded when the first certificate is read (report/crypto_library.hpp). Only
+// metadata reaches the report; key files are never opened (RELIABILITY X3).
 #include <glob.h>
 #include <sys/stat.h>
 
 #include <ctime>
 #include <memory>
 
-#include <openssl/asn1.h>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/fs.hpp"
+#include "report/crypto_library.hpp"
 #include "report/gather.hpp"
 
 namespace boxmon::report {
@@ -26,28 +22,33 @@ namespace {
 // we should be parsing in a report (RELIABILITY B10: a 50 MB file, a 10,000-certificate bundle).
 constexpr std::size_t k_cert_file_max_bytes = 1u << 20;
 
+using detail::CryptoApi;
+
 struct BioFree {
-    void operator()(BIO* b) const { BIO_free(b); }
+    const CryptoApi* api;
+    void operator()(BIO* b) const { api->bio_free(b); }
 };
 struct X509Free {
-    void operator()(X509* x) const { X509_free(x); }
+    const CryptoApi* api;
+    void operator()(X509* x) const { api->x509_free(x); }
 };
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 
-std::string name_text(const X509_NAME* name) {
-    BioPtr bio(BIO_new(BIO_s_mem()));
+std::string name_text(const CryptoApi& api, const X509_NAME* name) {
+    BioPtr bio(api.bio_new(api.bio_s_mem()), BioFree{&api});
     if (!bio || name == nullptr) return {};
-    X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    api.x509_name_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
     char* data = nullptr;
-    const long n = BIO_get_mem_data(bio.get(), &data);
+    // BIO_get_mem_data(bio, &data), which is this macro.
+    const long n = api.bio_ctrl(bio.get(), BIO_CTRL_INFO, 0, reinterpret_cast<char*>(&data));
     return n > 0 ? std::string(data, static_cast<std::size_t>(n)) : std::string();
 }
 
-std::optional<WallTime> asn1_time(const ASN1_TIME* t) {
+std::optional<WallTime> asn1_time(const CryptoApi& api, const ASN1_TIME* t) {
     if (t == nullptr) return std::nullopt;
     std::tm tm{};
-    if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+    if (api.asn1_time_to_tm(t, &tm) != 1) return std::nullopt;
     return from_unix_seconds(static_cast<std::int64_t>(::timegm(&tm)));
 }
 
@@ -90,33 +91,39 @@ CertInfo read_certificate(const std::filesystem::path& path) {
         info.error = "cannot read: " + content.error().message;
         return info;
     }
-    BioPtr bio(BIO_new_mem_buf(content->data(), static_cast<int>(content->size())));
+    auto loaded = detail::crypto_api();
+    if (!loaded) {
+        info.error = loaded.error().message;
+        return info;
+    }
+    const CryptoApi& api = **loaded;
+    BioPtr bio(api.bio_new_mem_buf(content->data(), static_cast<int>(content->size())), BioFree{&api});
     if (!bio) {
         info.error = "out of memory";
         return info;
     }
     // The first certificate is the leaf (certbot's cert.pem and fullchain.pem both start with it).
-    X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    X509Ptr leaf(api.pem_read_bio_x509(bio.get(), nullptr, nullptr, nullptr), X509Free{&api});
     if (leaf) {
         info.certificates_in_file = 1;
-        while (X509Ptr more{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)})
+        while (X509Ptr more{api.pem_read_bio_x509(bio.get(), nullptr, nullptr, nullptr), X509Free{&api}})
             ++info.certificates_in_file;
     } else {
         const auto* p = reinterpret_cast<const unsigned char*>(content->data());
-        leaf.reset(d2i_X509(nullptr, &p, static_cast<long>(content->size())));
+        leaf.reset(api.d2i_x509(nullptr, &p, static_cast<long>(content->size())));
         if (leaf) info.certificates_in_file = 1;
     }
-    ERR_clear_error();
+    api.err_clear_error();
     if (!leaf) {
         info.error = content->find("PRIVATE KEY-----") != std::string::npos
                          ? "not a certificate: the file holds a private key (not shown)"
                          : "not a certificate: no PEM or DER certificate found";
         return info;
     }
-    info.subject = name_text(X509_get_subject_name(leaf.get()));
-    info.issuer = name_text(X509_get_issuer_name(leaf.get()));
-    info.not_before = asn1_time(X509_get0_notBefore(leaf.get()));
-    info.not_after = asn1_time(X509_get0_notAfter(leaf.get()));
+    info.subject = name_text(api, api.x509_get_subject_name(leaf.get()));
+    info.issuer = name_text(api, api.x509_get_issuer_name(leaf.get()));
+    info.not_before = asn1_time(api, api.x509_get0_not_before(leaf.get()));
+    info.not_after = asn1_time(api, api.x509_get0_not_after(leaf.get()));
     return info;
 }
 

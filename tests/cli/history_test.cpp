@@ -31,9 +31,10 @@ protected:
     test::TempDir m_dir;
 };
 
-// libcurl and its thirty-odd libraries are loaded only for a transfer: a sample with no HTTP
-// check and only the log channel never maps them (the one-shot cost, docs/PERFORMANCE.md).
-TEST_F(History, a_sample_without_network_work_does_not_load_libcurl) {
+// libcurl and its thirty-odd libraries are loaded only for a transfer, libcrypto only for a
+// report's certificates: a sample with no HTTP check and only the log channel never maps them
+// (the one-shot cost, docs/PERFORMANCE.md).
+TEST_F(History, a_sample_without_network_work_does_not_load_libcurl_or_libcrypto) {
     test::RunOptions o = timeout_of(30s);
     o.env["LD_DEBUG"] = "files";
     const auto r = test::run_boxmon({"--config", (m_dir / "boxmon.toml").string(), "--state-dir",
@@ -42,6 +43,7 @@ TEST_F(History, a_sample_without_network_work_does_not_load_libcurl) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ASSERT_NE(r.err.find("file=libsqlite3.so"), std::string::npos) << "LD_DEBUG=files printed nothing: " << r.err;
     EXPECT_EQ(r.err.find("libcurl"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("libcrypto"), std::string::npos) << r.err;
 }
 
 TEST_F(History, status_before_any_sample_says_how_to_get_one) {

@@ -49,8 +49,9 @@ EXPECTED_FILES = {
     "./usr/share/bash-completion/completions/boxmon": "-rw-r--r--",
     "./usr/share/zsh/vendor-completions/_boxmon": "-rw-r--r--",
 }
-# Linked (found by dpkg-shlibdeps) and loaded with dlopen (libcurl4, declared by hand).
-LIBRARIES = ["libsqlite3-0", "libcurl4", "libcpp-httplib0.11", "libfmt9", "libtomlplusplus3", "libstdc++6"]
+# Linked (found by dpkg-shlibdeps) and loaded with dlopen (libcurl4 and libssl3, declared by hand).
+LIBRARIES = ["libsqlite3-0", "libcurl4", "libssl3", "libcpp-httplib0.11", "libfmt9", "libtomlplusplus3",
+             "libstdc++6"]
 SCRIPTS = ["postinst", "prerm", "postrm"]
 
 

@@ -2,6 +2,7 @@
 # files, host facts.
 boxmon_add_tests(report_tests
   SOURCES
+    crypto_library_test.cpp
     gather_test.cpp
     host_test.cpp
     output_test.cpp
