@@ -21,6 +21,9 @@ struct PassFacts {
     // GPU memory held per process (PID -> bytes, summed over GPUs), filled by the GPU
     // collectors before the services collector runs; absent when none could list processes.
     std::optional<std::unordered_map<std::uint32_t, std::uint64_t>> gpu_memory_by_pid;
+    // The AMD collector found an amdgpu card: the services collector reads its processes' VRAM
+    // from their DRM fdinfo (amdgpu_vram_of in collector/gpu/amd.hpp).
+    bool amd_gpus = false;
 };
 
 // What a collector sees during one tick.

@@ -2,7 +2,11 @@
 
 #include "collector/gpu/amd.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
+#include <set>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -177,6 +181,68 @@ void add_amd_points(const AmdGpu& gpu, Sample& out) {
     if (gpu.power_watts) add("gpu_power_watts", *gpu.power_watts);
 }
 
+std::optional<DrmClient> parse_drm_fdinfo(std::string_view text) {
+    DrmClient c;
+    bool has_id = false;
+    std::optional<std::uint64_t> memory_vram;
+    std::optional<std::uint64_t> resident_vram;
+    auto bytes = [](std::string_view v) -> std::optional<std::uint64_t> {
+        std::uint64_t n = 0;
+        const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc()) return std::nullopt;
+        const std::string_view unit = trim(v.substr(static_cast<std::size_t>(ptr - v.data())));
+        if (unit.empty()) return n;
+        if (unit == "KiB") return n << 10;
+        if (unit == "MiB") return n << 20;
+        return std::nullopt;
+    };
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        const std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        const auto colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        const std::string_view key = line.substr(0, colon);
+        const std::string_view value = trim(line.substr(colon + 1));
+        if (key == "drm-driver") {
+            c.driver = std::string(value);
+        } else if (key == "drm-pdev") {
+            c.pdev = std::string(value);
+        } else if (key == "drm-client-id") {
+            has_id = std::from_chars(value.data(), value.data() + value.size(), c.id).ec == std::errc();
+        } else if (key == "drm-memory-vram") {
+            memory_vram = bytes(value);
+        } else if (key == "drm-resident-vram") {
+            resident_vram = bytes(value);
+        }
+    }
+    if (c.driver.empty() || !has_id) return std::nullopt;
+    c.vram_bytes = resident_vram ? resident_vram : memory_vram;
+    return c;
+}
+
+std::uint64_t amdgpu_vram_of(const RootFs& root, std::span<const pid_t> pids) {
+    std::set<std::pair<std::string, std::uint64_t>> seen;  // (pdev, client id)
+    std::uint64_t total = 0;
+    for (const pid_t pid : pids) {
+        const std::string dir = std::to_string(pid);
+        auto fds = list_dir(root.proc(dir + "/fd"));
+        if (!fds) continue;
+        for (const auto& fd : *fds) {
+            char target[64];
+            const auto link = root.proc(dir + "/fd/" + fd);
+            const ssize_t n = ::readlink(link.c_str(), target, sizeof target);
+            if (n <= 0 || std::string_view(target, static_cast<std::size_t>(n)).rfind("/dev/dri/", 0) != 0) continue;
+            auto info = read_bounded(root.proc(dir + "/fdinfo/" + fd), 16 * 1024);
+            if (!info) continue;
+            auto client = parse_drm_fdinfo(*info);
+            if (!client || client->driver != "amdgpu" || !client->vram_bytes) continue;
+            if (seen.emplace(client->pdev, client->id).second) total += *client->vram_bytes;
+        }
+    }
+    return total;
+}
+
 namespace {
 
 class AmdCollector final : public Collector {
@@ -200,6 +266,7 @@ public:
             return ok();
         }
         m_said_none = false;
+        if (ctx.facts) ctx.facts->amd_gpus = true;
         for (const auto& problem : scan->problems)
             if (m_problems.changed(problem, problem)) spdlog::warn("gpu_amd: {}; that series is absent", problem);
         for (const auto& gpu : scan->gpus) add_amd_points(gpu, out);

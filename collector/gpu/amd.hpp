@@ -3,9 +3,12 @@
 // /sys/class/drm/card<N>/device/ (https://docs.kernel.org/gpu/amdgpu/driver-misc.html and
 // .../thermal.html). Parsers are pure; read_amd_gpus() is the thin reader over RootFs.
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,5 +54,24 @@ Result<AmdScan> read_amd_gpus(const RootFs& root);
 
 // The series of one card, labelled {gpu, name, uuid}.
 void add_amd_points(const AmdGpu& gpu, Sample& out);
+
+// One DRM client as a process's /proc/<pid>/fdinfo/<fd> shows it
+// (https://docs.kernel.org/gpu/drm-usage-stats.html). amdgpu has no per-process list in sysfs;
+// this is where a process's VRAM is.
+struct DrmClient {
+    std::string driver;     // drm-driver, e.g. "amdgpu"
+    std::string pdev;       // drm-pdev, the PCI slot of the GPU
+    std::uint64_t id = 0;   // drm-client-id: one per open of the device, shared by dup() and fork()
+    std::optional<std::uint64_t> vram_bytes;  // drm-resident-vram, else drm-memory-vram (older kernels)
+};
+
+// Parses an fdinfo file; absent when it is not a DRM client (no drm-driver or drm-client-id).
+// A memory value takes an optional KiB or MiB unit, bytes without one.
+std::optional<DrmClient> parse_drm_fdinfo(std::string_view text);
+
+// The VRAM held by the amdgpu clients among the processes' open files, each client counted once
+// however many descriptors of the processes share it. Reads fdinfo only for descriptors that
+// point into /dev/dri; processes and files that vanish meanwhile are skipped.
+std::uint64_t amdgpu_vram_of(const RootFs& root, std::span<const pid_t> pids);
 
 }  // namespace boxmon::collector

@@ -13,6 +13,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "collector/gpu/amd.hpp"
 #include "collector/registry.hpp"
 #include "collector/services/checks.hpp"
 #include "collector/services/processes.hpp"
@@ -129,14 +130,18 @@ private:
         if (!up) return;
         out.add(SeriesKey("service_rss_bytes", labels), static_cast<double>(usage.rss_bytes));
         if (usage.open_files) out.add(SeriesKey("service_open_files", labels), static_cast<double>(*usage.open_files));
-        // GPU memory of the tree, when a GPU collector listed the processes using its GPUs (a
-        // service with no process among them holds 0).
-        if (ctx.facts && ctx.facts->gpu_memory_by_pid) {
+        // GPU memory of the tree, when a GPU collector listed the processes using its GPUs
+        // (NVML), or an amdgpu card is present (the processes' DRM fdinfo); a service with no
+        // process among them holds 0.
+        if (ctx.facts && (ctx.facts->gpu_memory_by_pid || ctx.facts->amd_gpus)) {
             std::uint64_t gpu_bytes = 0;
-            for (const pid_t pid : *pids) {
-                const auto it = ctx.facts->gpu_memory_by_pid->find(static_cast<std::uint32_t>(pid));
-                if (it != ctx.facts->gpu_memory_by_pid->end()) gpu_bytes += it->second;
+            if (const auto& by_pid = ctx.facts->gpu_memory_by_pid) {
+                for (const pid_t pid : *pids) {
+                    const auto it = by_pid->find(static_cast<std::uint32_t>(pid));
+                    if (it != by_pid->end()) gpu_bytes += it->second;
+                }
             }
+            if (ctx.facts->amd_gpus) gpu_bytes += amdgpu_vram_of(ctx.root, *pids);
             out.add(SeriesKey("service_gpu_memory_bytes", labels), static_cast<double>(gpu_bytes));
         }
         // CPU percent of one CPU (a busy 4-thread server shows 400): the tree's jiffies per

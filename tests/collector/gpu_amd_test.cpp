@@ -50,6 +50,21 @@ TEST(AmdCollector, ReadsEverySeriesOfAnRx6800) {
     EXPECT_EQ(points_of(s), want);
 }
 
+TEST(AmdCollector, TellsTheServicesCollectorAnAmdgpuCardIsThere) {
+    auto facts_after = [](const RootFs& root) {
+        Config config;
+        RateTracker rates(nullptr, "boot", Nanos{0}, WallTime{}, config.general.interval);
+        PassFacts facts;
+        CollectContext ctx{root, config, Instant{}, rates, &facts};
+        Sample out;
+        EXPECT_TRUE(make_gpu_amd_collector(config)->collect(ctx, out));
+        return facts.amd_gpus;
+    };
+    EXPECT_TRUE(facts_after(fixture("amd-rx6800")));
+    test::TempDir empty;
+    EXPECT_FALSE(facts_after(RootFs(empty / "proc", empty / "sys")));
+}
+
 TEST(AmdCollector, SkipsOtherDriversAndConnectorsAndNamesACardByItsPciId) {
     Sample s;
     ASSERT_TRUE(collect(fixture("amd-mixed"), s));
@@ -156,6 +171,36 @@ TEST(ParseUevent, ReadsKeyValueLinesAndSkipsOthers) {
         {"DRIVER", "amdgpu"}, {"EMPTY", ""}, {"PCI_ID", "1002:73BF"}, {"PCI_SLOT_NAME", "0000:03:00.0"}};
     EXPECT_EQ(got, want);
     EXPECT_TRUE(parse_uevent("").empty());
+}
+
+TEST(ParseDrmFdinfo, ReadsAnAmdgpuClientAndPrefersResidentVram) {
+    const auto old_kernel = parse_drm_fdinfo(
+        "pos:\t0\nflags:\t02100002\ndrm-driver:\tamdgpu\ndrm-pdev:\t0000:03:00.0\ndrm-client-id:\t42\n"
+        "drm-memory-vram:\t1048576 KiB\ndrm-memory-gtt:\t4096 KiB\n");
+    ASSERT_TRUE(old_kernel);
+    EXPECT_EQ(old_kernel->driver, "amdgpu");
+    EXPECT_EQ(old_kernel->pdev, "0000:03:00.0");
+    EXPECT_EQ(old_kernel->id, 42u);
+    EXPECT_EQ(old_kernel->vram_bytes, 1ull << 30);
+
+    const auto new_kernel = parse_drm_fdinfo(
+        "drm-driver:\tamdgpu\ndrm-client-id:\t7\ndrm-memory-vram:\t900 MiB\ndrm-total-vram:\t2 MiB\n"
+        "drm-resident-vram:\t512 MiB\n");
+    ASSERT_TRUE(new_kernel);
+    EXPECT_EQ(new_kernel->vram_bytes, 512ull << 20);
+
+    const auto bytes = parse_drm_fdinfo("drm-driver:\tamdgpu\ndrm-client-id:\t1\ndrm-memory-vram:\t4096\n");
+    ASSERT_TRUE(bytes);
+    EXPECT_EQ(bytes->vram_bytes, 4096u);
+}
+
+TEST(ParseDrmFdinfo, AnythingButADrmClientIsAbsentAndABadValueIsNoValue) {
+    EXPECT_FALSE(parse_drm_fdinfo("pos:\t0\nflags:\t0100002\nmnt_id:\t29\nino:\t1234\n"));  // a plain file
+    EXPECT_FALSE(parse_drm_fdinfo("drm-driver:\tamdgpu\n"));                                   // no client id
+    EXPECT_FALSE(parse_drm_fdinfo(""));
+    const auto odd = parse_drm_fdinfo("drm-driver:\tamdgpu\ndrm-client-id:\t3\ndrm-memory-vram:\t12 GiB\n");
+    ASSERT_TRUE(odd);
+    EXPECT_FALSE(odd->vram_bytes) << "an unknown unit is no value, not a wrong one";
 }
 
 TEST(DrmCardNumber, AcceptsCardsOnly) {

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <thread>
@@ -142,6 +143,55 @@ TEST(ServicesCollector, GpuMemoryIsTheSumOverTheServiceTreeOfWhatTheGpuCollector
     const Sample s2 = t.tick(&no_gpu);
     EXPECT_EQ(s2.find(svc("service_gpu_memory_bytes", "web")), std::nullopt) << "unknown is not zero";
     EXPECT_EQ(s2.find(svc("service_up", "web")), 1.0);
+}
+
+// An amdgpu client as /proc/<pid>/fdinfo/<fd> shows it.
+std::string amdgpu_fdinfo(int client, std::uint64_t vram_kib) {
+    return fmt::format("pos:\t0\nflags:\t02100002\nmnt_id:\t24\ndrm-driver:\tamdgpu\ndrm-pdev:\t0000:03:00.0\n"
+                       "drm-client-id:\t{}\ndrm-memory-gtt:\t2048 KiB\ndrm-memory-vram:\t{} KiB\n",
+                       client, vram_kib);
+}
+
+TEST(ServicesCollector, WithAnAmdCardGpuMemoryComesFromTheTreesDrmClientsEachCountedOnce) {
+    test::TempDir tmp;
+    std::filesystem::copy(test::fixtures_dir() / "services" / "cgroup", tmp.path(),
+                          std::filesystem::copy_options::recursive);
+    const auto proc = tmp.path() / "proc";
+    // 640 opened the render node (client 7, 2 GiB); 642, its child, inherited that descriptor
+    // and opened its own (client 9, 256 MiB); 700 holds a descriptor of another driver.
+    auto drm_fd = [&](int pid, int fd, const std::string& fdinfo) {
+        std::filesystem::remove(proc / std::to_string(pid) / "fd" / std::to_string(fd));
+        std::filesystem::create_symlink("/dev/dri/renderD128", proc / std::to_string(pid) / "fd" / std::to_string(fd));
+        test::write_file(proc / std::to_string(pid) / "fdinfo" / std::to_string(fd), fdinfo);
+    };
+    drm_fd(640, 40, amdgpu_fdinfo(7, 2u << 20));
+    drm_fd(642, 40, amdgpu_fdinfo(7, 2u << 20));
+    drm_fd(642, 41, amdgpu_fdinfo(9, 256u << 10));
+    drm_fd(700, 40, "drm-driver:\ti915\ndrm-client-id:\t3\ndrm-memory-vram:\t1024 KiB\n");
+    // A descriptor that is not a render node is never read, whatever its fdinfo says.
+    std::filesystem::create_symlink("/var/log/nginx/access.log", proc / "641" / "fd" / "40");
+    test::write_file(proc / "641" / "fdinfo" / "40", amdgpu_fdinfo(11, 1u << 20));
+
+    Config c;
+    ServiceConfig web;
+    web.name = "web";
+    web.unit = "nginx.service";  // PIDs 640, 641, 642
+    ServiceConfig exporter;
+    exporter.name = "exporter";
+    exporter.unit = "nginx-exporter.service";  // PID 700
+    c.services = {web, exporter};
+    Ticker t(RootFs(proc, tmp.path() / "sys"), c);
+    PassFacts facts;
+    facts.amd_gpus = true;
+    const Sample s = t.tick(&facts);
+    EXPECT_EQ(s.find(svc("service_gpu_memory_bytes", "web")), static_cast<double>((2ull << 30) + (256ull << 20)));
+    EXPECT_EQ(s.find(svc("service_gpu_memory_bytes", "exporter")), 0.0) << "an i915 client is not amdgpu VRAM";
+
+    PassFacts both = facts;  // NVML listed 641 too: the two add up
+    both.gpu_memory_by_pid.emplace();
+    (*both.gpu_memory_by_pid)[641] = 1ull << 30;
+    const Sample s2 = t.tick(&both);
+    EXPECT_EQ(s2.find(svc("service_gpu_memory_bytes", "web")), static_cast<double>((3ull << 30) + (256ull << 20)));
 }
 
 TEST(ServicesCollector, CheckSeriesCarryServiceAndCheckLabels) {
