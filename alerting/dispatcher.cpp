@@ -235,6 +235,10 @@ struct Run {
     bool finished = false;  // one-shot: nothing more to do
     std::map<std::string, std::shared_ptr<Worker>> workers;
     std::set<RowKey> claimed;
+    // Sends that ended, numbered in order, until the scans that might have read their rows
+    // before the outcome was written are over (scan() reads the outboxes without the lock).
+    std::uint64_t sends_ended = 0;
+    std::map<RowKey, std::uint64_t> ended;
     Blocks blocks;
     DispatchSummary summary;
     ChangeFilter errors;
@@ -373,6 +377,7 @@ void worker_loop(std::shared_ptr<Run> run_ptr, std::shared_ptr<Worker> worker_pt
         if (!aborted || outcome.kind == SendOutcome::Kind::delivered) record(run, worker, job, outcome);
         lock.lock();
         run.claimed.erase(job.key());
+        run.ended[job.key()] = ++run.sends_ended;
         run.scan_requested = true;
         run.cv.notify_all();
     }
@@ -399,9 +404,11 @@ std::shared_ptr<Worker> make_worker(Run& run, const std::string& name) {
 std::size_t scan(const std::shared_ptr<Run>& run_ptr) {
     Run& run = *run_ptr;
     std::size_t claimed_count;
+    std::uint64_t ended_before_read;
     {
         std::lock_guard lock(run.mutex);
         claimed_count = run.claimed.size();
+        ended_before_read = run.sends_ended;
     }
     const WallTime now = run.clock->wall();
     std::vector<Job> jobs;
@@ -420,6 +427,9 @@ std::size_t scan(const std::shared_ptr<Run>& run_ptr) {
     for (auto& job : jobs) {
         if (run.stopping) break;
         if (run.claimed.count(job.key())) continue;
+        // Its send ended while the rows were being read: what was read may be from before its
+        // outcome was stored (a delivered row read as still due would go out twice).
+        if (auto it = run.ended.find(job.key()); it != run.ended.end() && it->second > ended_before_read) continue;
         auto it = run.workers.find(job.row.item.channel);
         if (it == run.workers.end()) {
             auto worker = make_worker(run, job.row.item.channel);
@@ -432,6 +442,8 @@ std::size_t scan(const std::shared_ptr<Run>& run_ptr) {
         worker.queue.emplace(queue_key(job), std::move(job));
         ++queued;
     }
+    // Outcomes stored before this read are in what it read: no later scan needs them.
+    std::erase_if(run.ended, [&](const auto& e) { return e.second <= ended_before_read; });
     if (queued > 0) run.cv.notify_all();
     return queued;
 }
