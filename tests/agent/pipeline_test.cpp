@@ -14,6 +14,7 @@
 
 #include "core/config_load.hpp"
 #include "tests/servers/http_receiver.hpp"
+#include "tests/store/crash_vfs.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace boxmon::agent {
@@ -137,6 +138,51 @@ TEST_F(PipelineTest, ticks_wait_in_memory_while_the_database_is_locked) {
     ASSERT_TRUE(ticks);
     ASSERT_EQ(ticks->size(), 3u);
     EXPECT_EQ((*ticks)[1].first, locked.sample.ts);  // the locked tick is there, in order
+}
+
+// RELIABILITY S3 under an open database: the filesystem goes read-only while the pipeline runs
+// (a fault VFS failing every write with EROFS; the kernel refuses `remount,ro` while a file is
+// open for writing). Ticks wait in memory with the reason, and are all written, in order, once
+// it is writable again, without reopening anything.
+TEST_F(PipelineTest, ticks_wait_in_memory_while_the_filesystem_is_read_only_and_land_after) {
+    store::test::CrashVfs vfs;
+    auto p = open();
+    ASSERT_TRUE(p);
+    ASSERT_TRUE(tick(*p).stored);
+
+    vfs.set_read_only(true);
+    const auto first = tick(*p);
+    EXPECT_FALSE(first.stored);
+    EXPECT_EQ(first.backlog, 1u);
+    // SQLite does not pass the OS error of a failed write in a step up to sqlite3_system_errno,
+    // so the message is its "disk I/O error" with the path and the hint, not the word read-only.
+    EXPECT_NE(first.store_error.find("disk I/O error"), std::string::npos) << first.store_error;
+    EXPECT_NE(first.store_error.find(m_config.database_path().string()), std::string::npos) << first.store_error;
+    const auto second = tick(*p);
+    EXPECT_FALSE(second.stored);
+    EXPECT_EQ(second.backlog, 2u);
+    EXPECT_FALSE(second.sample.points.empty()) << "sampling goes on";
+
+    vfs.set_read_only(false);
+    const auto after = tick(*p);
+    EXPECT_TRUE(after.stored) << after.store_error;
+    EXPECT_EQ(after.backlog, 0u);
+    auto ticks = p->store().ticks(WallTime{}, m_clock.wall());
+    ASSERT_TRUE(ticks);
+    ASSERT_EQ(ticks->size(), 4u);
+    EXPECT_EQ((*ticks)[1].first, first.sample.ts);
+    EXPECT_EQ((*ticks)[2].first, second.sample.ts);
+    EXPECT_EQ((*ticks)[3].first, after.sample.ts);
+    p.reset();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(m_config.database_path().c_str(), &db), SQLITE_OK);
+    char** rows = nullptr;
+    int n = 0;
+    ASSERT_EQ(sqlite3_get_table(db, "PRAGMA integrity_check", &rows, &n, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(n, 1);
+    EXPECT_STREQ(rows[1], "ok");
+    sqlite3_free_table(rows);
+    sqlite3_close(db);
 }
 
 // One-shot mode refreshes too: every `boxmon sample` is a new Pipeline restored from the

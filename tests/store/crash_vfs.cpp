@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -38,6 +39,10 @@ int x_write(sqlite3_file* f, const void* buf, int amt, sqlite3_int64 off) {
     {
         std::lock_guard lock(v.mutex);
         if (v.is_crashed) return SQLITE_IOERR_WRITE;
+        if (v.read_only) {
+            errno = EROFS;
+            return SQLITE_IOERR_WRITE;
+        }
         ++v.write_count;
         if (v.crash_at != 0 && v.write_count >= v.crash_at) {
             v.is_crashed = true;
@@ -65,6 +70,10 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
     {
         std::lock_guard lock(v.mutex);
         if (v.is_crashed) return SQLITE_IOERR_TRUNCATE;
+        if (v.read_only) {
+            errno = EROFS;
+            return SQLITE_IOERR_TRUNCATE;
+        }
         if (s->path) {
             CrashVfs::FileState& st = v.files[*s->path];
             sqlite3_int64 cur = 0;
@@ -86,6 +95,10 @@ int x_sync(sqlite3_file* f, int flags) {
     {
         std::lock_guard lock(v.mutex);
         if (v.is_crashed) return SQLITE_IOERR_FSYNC;
+        if (v.read_only) {
+            errno = EROFS;
+            return SQLITE_IOERR_FSYNC;
+        }
     }
     int rc = s->real->pMethods->xSync(s->real, flags);
     if (rc == SQLITE_OK && s->path) {
@@ -174,8 +187,12 @@ int x_current_time(sqlite3_vfs* vfs, double* out) {
     return real->xCurrentTime(real, out);
 }
 int x_last_error(sqlite3_vfs* vfs, int n, char* out) {
-    sqlite3_vfs* real = static_cast<CrashVfs*>(vfs->pAppData)->real;
-    return real->xGetLastError(real, n, out);
+    auto* self = static_cast<CrashVfs*>(vfs->pAppData);
+    {
+        std::lock_guard lock(self->mutex);
+        if (self->read_only) return EROFS;
+    }
+    return self->real->xGetLastError(self->real, n, out);
 }
 int x_current_time_int64(sqlite3_vfs* vfs, sqlite3_int64* out) {
     sqlite3_vfs* real = static_cast<CrashVfs*>(vfs->pAppData)->real;
@@ -215,6 +232,11 @@ CrashVfs::~CrashVfs() {
 void CrashVfs::crash_at_write(std::uint64_t n) {
     std::lock_guard lock(mutex);
     crash_at = n == 0 ? 0 : write_count + n;
+}
+
+void CrashVfs::set_read_only(bool on) {
+    std::lock_guard lock(mutex);
+    read_only = on;
 }
 
 bool CrashVfs::crashed() const {

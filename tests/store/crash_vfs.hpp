@@ -3,7 +3,8 @@
 // to a database or WAL file since that file's last xSync is remembered with the bytes it
 // overwrote; crash() makes all further I/O fail, and power_cut() then undoes the unsynced
 // writes on disk (and truncations), as if the machine had lost power at that moment.
-// Installed as the default VFS while a CrashVfs object lives, so Store uses it unchanged.
+// Installed as the default VFS while a CrashVfs object lives, so Store uses it unchanged. It
+// can also play a filesystem gone read-only under an open database (set_read_only).
 
 #include <sqlite3.h>
 
@@ -32,6 +33,10 @@ public:
     std::uint64_t writes() const;
     // Successful xSync calls on database and WAL files so far.
     std::uint64_t syncs() const;
+    // While on, every write, truncate and sync fails as on a filesystem remounted read-only
+    // (SQLITE_IOERR_* with errno EROFS); reads go on. Off again, I/O works as before
+    // (RELIABILITY S3: `mount -o remount,ro` is refused while the database is open for writing).
+    void set_read_only(bool on);
 
     // Internal state, public for the C callbacks.
     struct Undo {
@@ -48,6 +53,7 @@ public:
     std::uint64_t sync_count = 0;
     std::uint64_t crash_at = 0;
     bool is_crashed = false;
+    bool read_only = false;
     sqlite3_vfs vfs{};
     sqlite3_vfs* real = nullptr;
 };
