@@ -25,10 +25,13 @@ import gzip
 import os
 import pwd
 import shutil
+import signal
+import sqlite3
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_units  # noqa: E402
@@ -220,6 +223,15 @@ def install(out_dir):
     return 1 if problems else 0
 
 
+def exec_start(unit):
+    """The ExecStart= command line of an installed unit, split (boxmon's units use no quoting)."""
+    with open(unit, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("ExecStart="):
+                return line[len("ExecStart="):].split()
+    raise SystemExit(f"{unit} has no ExecStart=")
+
+
 def install_checks(deb):
     problems = []
     env = {k: v for k, v in os.environ.items() if k != "BOXMON_CONFIG"}
@@ -254,6 +266,36 @@ def install_checks(deb):
                  "check"], env={**env, "HOME": "/var/lib/boxmon"})
         if r.returncode != 0:
             problems.append(f"`boxmon config check` as the user boxmon: exit {r.returncode}\n{r.stdout}{r.stderr}")
+    # What the timer and the daemon run, as their units run them: ExecStart as the user boxmon,
+    # in the state directory systemd would hand it (there is no systemd PID 1 here to start them).
+    if shutil.which("setpriv"):
+        as_boxmon = ["setpriv", "--reuid=boxmon", "--regid=boxmon", "--init-groups"]
+        service_env = {**env, "HOME": "/var/lib/boxmon"}
+        sample = exec_start("/usr/lib/systemd/system/boxmon-sample.service")
+        r = run(as_boxmon + sample, env=service_env, timeout=60)
+        db = "/var/lib/boxmon/boxmon.db"
+        if r.returncode != 0:
+            problems.append(f"the sample unit's `{' '.join(sample)}` as the user boxmon: exit {r.returncode}\n"
+                            f"{r.stdout}{r.stderr}")
+        elif not os.path.exists(db) or os.stat(db).st_uid != user.pw_uid:
+            problems.append(f"`{' '.join(sample)}` as the user boxmon left no {db} owned by boxmon")
+        else:
+            ticks = sqlite3.connect(f"file:{db}?mode=ro", uri=True).execute("SELECT count(*) FROM ticks").fetchone()[0]
+            if ticks != 1:
+                problems.append(f"`{' '.join(sample)}` stored {ticks} ticks in {db}, not 1")
+        daemon = exec_start("/usr/lib/systemd/system/boxmon.service")
+        p = subprocess.Popen(as_boxmon + daemon, env=service_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        time.sleep(2)
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, err = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        if p.returncode != 0 or "boxmon running" not in err:
+            problems.append(f"the daemon unit's `{' '.join(daemon)}` as the user boxmon, stopped with SIGTERM: "
+                            f"exit {p.returncode}\n{out}{err}")
     if shutil.which("systemd-analyze"):
         r = run(["systemd-analyze", "verify", "--man=no", "/usr/lib/systemd/system/boxmon.service",
                  "/usr/lib/systemd/system/boxmon-sample.service", "/usr/lib/systemd/system/boxmon-sample.timer"])
