@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
+#include <string_view>
 
 #include "core/config.hpp"
 #include "core/config_load.hpp"
@@ -59,6 +61,12 @@ std::string_view to_string(ChannelType t) {
 }
 
 fs::path default_state_dir() {
+    // systemd's StateDirectory= hands the unit its directory here (the packaged units run as
+    // the user boxmon, whose default would otherwise be under its home).
+    if (const char* sd = std::getenv("STATE_DIRECTORY"); sd != nullptr && *sd == '/') {
+        const std::string_view dirs(sd);
+        return fs::path(std::string(dirs.substr(0, dirs.find(':'))));
+    }
     if (::geteuid() == 0) return "/var/lib/boxmon";
     if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg == '/')
         return fs::path(xdg) / "boxmon";

@@ -43,8 +43,8 @@ Result<LoadedConfig> parse_config(std::string_view text, std::string_view source
 // The built-in defaults: no file at all.
 Config default_config();
 
-// The default state directory: /var/lib/boxmon for root, else $XDG_STATE_HOME/boxmon
-// (~/.local/state/boxmon).
+// The default state directory: $STATE_DIRECTORY (the first, as systemd's StateDirectory= sets
+// it), else /var/lib/boxmon for root, else $XDG_STATE_HOME/boxmon (~/.local/state/boxmon).
 std::filesystem::path default_state_dir();
 
 // Every key the loader accepts, by table heading ("[general]", "[[channels]]" ...), found by

@@ -281,7 +281,16 @@ TEST(ConfigSearch, the_environment_variable_comes_before_the_system_file) {
     EXPECT_EQ(**r, d / "env.toml");
 }
 
+TEST(ConfigSearch, systemds_state_directory_comes_first) {
+    ::setenv("STATE_DIRECTORY", "/var/lib/boxmon:/var/lib/other", 1);
+    EXPECT_EQ(default_state_dir(), "/var/lib/boxmon");
+    ::setenv("STATE_DIRECTORY", "relative/dir", 1);  // not what systemd sets: ignored
+    EXPECT_NE(default_state_dir(), "relative/dir");
+    ::unsetenv("STATE_DIRECTORY");
+}
+
 TEST(ConfigSearch, state_directory_defaults_depend_on_the_user) {
+    ::unsetenv("STATE_DIRECTORY");
     if (::geteuid() == 0) {
         EXPECT_EQ(default_state_dir(), "/var/lib/boxmon");
     } else {

@@ -223,13 +223,18 @@ def install(out_dir):
     return 1 if problems else 0
 
 
-def exec_start(unit):
-    """The ExecStart= command line of an installed unit, split (boxmon's units use no quoting)."""
+def unit_value(unit, key):
+    """The value of the first `key=` line of an installed unit."""
     with open(unit, encoding="utf-8") as f:
         for line in f:
-            if line.startswith("ExecStart="):
-                return line[len("ExecStart="):].split()
-    raise SystemExit(f"{unit} has no ExecStart=")
+            if line.startswith(key + "="):
+                return line[len(key) + 1:].strip()
+    raise SystemExit(f"{unit} has no {key}=")
+
+
+def exec_start(unit):
+    """The ExecStart= command line of an installed unit, split (boxmon's units use no quoting)."""
+    return unit_value(unit, "ExecStart").split()
 
 
 def install_checks(deb):
@@ -270,7 +275,10 @@ def install_checks(deb):
     # in the state directory systemd would hand it (there is no systemd PID 1 here to start them).
     if shutil.which("setpriv"):
         as_boxmon = ["setpriv", "--reuid=boxmon", "--regid=boxmon", "--init-groups"]
-        service_env = {**env, "HOME": "/var/lib/boxmon"}
+        # StateDirectory=boxmon: systemd creates /var/lib/boxmon and sets $STATE_DIRECTORY.
+        service_env = {**env, "HOME": "/var/lib/boxmon",
+                       "STATE_DIRECTORY": "/var/lib/" + unit_value("/usr/lib/systemd/system/boxmon.service",
+                                                                   "StateDirectory")}
         sample = exec_start("/usr/lib/systemd/system/boxmon-sample.service")
         r = run(as_boxmon + sample, env=service_env, timeout=60)
         db = "/var/lib/boxmon/boxmon.db"
