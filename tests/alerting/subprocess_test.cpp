@@ -34,6 +34,17 @@ TEST(Subprocess, CapturesStdoutStderrAndExitCode) {
     EXPECT_FALSE(r.timed_out);
 }
 
+// RELIABILITY X12: a secret boxmon read from its environment never reaches a child (sendmail,
+// a command check): children get a clean environment, PATH and LANG only.
+TEST(Subprocess, ChildrenNeverInheritTheAgentsEnvironment) {
+    ::setenv("BOXMON_SMTP_PASSWORD", "canary-7f3a9d", 1);
+    auto r = run_ok({"/usr/bin/env"});
+    ::unsetenv("BOXMON_SMTP_PASSWORD");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out.find("canary-7f3a9d"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out, "LANG=C.UTF-8\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\n");
+}
+
 TEST(Subprocess, PassesArgumentsWithoutAShell) {
     auto r = run_ok({"/bin/echo", "$HOME", "a b", ";", "`id`"});
     EXPECT_EQ(r.out, "$HOME a b ; `id`\n");
