@@ -4,19 +4,11 @@
 
 #include <mutex>
 
-#include <fmt/format.h>
+#include "core/shared_library.hpp"
 
 namespace boxmon::net::detail {
 
 namespace {
-
-// dlsym returns void*; the cast to a function pointer is what POSIX requires to work.
-template <class Fn>
-bool resolve(void* handle, const char* name, Fn& out, std::string& missing) {
-    out = reinterpret_cast<Fn>(dlsym(handle, name));
-    if (out == nullptr) missing += missing.empty() ? name : fmt::format(", {}", name);
-    return out != nullptr;
-}
 
 struct Loaded {
     std::once_flag once;
@@ -31,27 +23,25 @@ Loaded& loaded() {
 }  // namespace
 
 Result<CurlApi> load_curl_api(const std::string& soname) {
-    dlerror();
-    void* handle = dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-        const char* why = dlerror();
+    auto opened = open_shared_library(soname);
+    if (!opened)
         return fail("cannot load libcurl ({}): {}; boxmon needs it for HTTP and SMTP: install the libcurl4 "
                     "package (Debian) or curl (Homebrew)",
-                    soname, why != nullptr ? why : "not found");
-    }
+                    soname, opened.error().message);
+    void* handle = *opened;
     CurlApi api;
     std::string missing;
-    resolve(handle, "curl_global_init", api.global_init, missing);
-    resolve(handle, "curl_easy_init", api.easy_init, missing);
-    resolve(handle, "curl_easy_cleanup", api.easy_cleanup, missing);
-    resolve(handle, "curl_easy_setopt", api.easy_setopt, missing);
-    resolve(handle, "curl_easy_perform", api.easy_perform, missing);
-    resolve(handle, "curl_easy_getinfo", api.easy_getinfo, missing);
-    resolve(handle, "curl_easy_strerror", api.easy_strerror, missing);
-    resolve(handle, "curl_slist_append", api.slist_append, missing);
-    resolve(handle, "curl_slist_free_all", api.slist_free_all, missing);
-    resolve(handle, "curl_version_info", api.version_info, missing);
-    resolve(handle, "curl_getdate", api.getdate, missing);
+    resolve_function(handle, "curl_global_init", api.global_init, missing);
+    resolve_function(handle, "curl_easy_init", api.easy_init, missing);
+    resolve_function(handle, "curl_easy_cleanup", api.easy_cleanup, missing);
+    resolve_function(handle, "curl_easy_setopt", api.easy_setopt, missing);
+    resolve_function(handle, "curl_easy_perform", api.easy_perform, missing);
+    resolve_function(handle, "curl_easy_getinfo", api.easy_getinfo, missing);
+    resolve_function(handle, "curl_easy_strerror", api.easy_strerror, missing);
+    resolve_function(handle, "curl_slist_append", api.slist_append, missing);
+    resolve_function(handle, "curl_slist_free_all", api.slist_free_all, missing);
+    resolve_function(handle, "curl_version_info", api.version_info, missing);
+    resolve_function(handle, "curl_getdate", api.getdate, missing);
     if (!missing.empty()) {
         dlclose(handle);
         return fail("{} is not a usable libcurl: it lacks {}; install the libcurl4 package", soname, missing);

@@ -4,47 +4,34 @@
 
 #include <mutex>
 
-#include <fmt/format.h>
+#include "core/shared_library.hpp"
 
 namespace boxmon::report::detail {
 
-namespace {
-
-// dlsym returns void*; the cast to a function pointer is what POSIX requires to work.
-template <class Fn>
-void resolve(void* handle, const char* name, Fn& out, std::string& missing) {
-    out = reinterpret_cast<Fn>(dlsym(handle, name));
-    if (out == nullptr) missing += missing.empty() ? name : fmt::format(", {}", name);
-}
-
-}  // namespace
-
 Result<CryptoApi> load_crypto_api(const std::string& soname) {
-    dlerror();
-    void* handle = dlopen(soname.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-        const char* why = dlerror();
+    auto opened = open_shared_library(soname);
+    if (!opened)
         return fail("cannot load OpenSSL's libcrypto ({}): {}; the report reads certificates with it: install "
                     "the libssl3 package (Debian) or openssl@3 (Homebrew)",
-                    soname, why != nullptr ? why : "not found");
-    }
+                    soname, opened.error().message);
+    void* handle = *opened;
     CryptoApi api;
     std::string missing;
-    resolve(handle, "BIO_new", api.bio_new, missing);
-    resolve(handle, "BIO_s_mem", api.bio_s_mem, missing);
-    resolve(handle, "BIO_new_mem_buf", api.bio_new_mem_buf, missing);
-    resolve(handle, "BIO_ctrl", api.bio_ctrl, missing);
-    resolve(handle, "BIO_free", api.bio_free, missing);
-    resolve(handle, "PEM_read_bio_X509", api.pem_read_bio_x509, missing);
-    resolve(handle, "d2i_X509", api.d2i_x509, missing);
-    resolve(handle, "X509_free", api.x509_free, missing);
-    resolve(handle, "X509_get_subject_name", api.x509_get_subject_name, missing);
-    resolve(handle, "X509_get_issuer_name", api.x509_get_issuer_name, missing);
-    resolve(handle, "X509_get0_notBefore", api.x509_get0_not_before, missing);
-    resolve(handle, "X509_get0_notAfter", api.x509_get0_not_after, missing);
-    resolve(handle, "X509_NAME_print_ex", api.x509_name_print_ex, missing);
-    resolve(handle, "ASN1_TIME_to_tm", api.asn1_time_to_tm, missing);
-    resolve(handle, "ERR_clear_error", api.err_clear_error, missing);
+    resolve_function(handle, "BIO_new", api.bio_new, missing);
+    resolve_function(handle, "BIO_s_mem", api.bio_s_mem, missing);
+    resolve_function(handle, "BIO_new_mem_buf", api.bio_new_mem_buf, missing);
+    resolve_function(handle, "BIO_ctrl", api.bio_ctrl, missing);
+    resolve_function(handle, "BIO_free", api.bio_free, missing);
+    resolve_function(handle, "PEM_read_bio_X509", api.pem_read_bio_x509, missing);
+    resolve_function(handle, "d2i_X509", api.d2i_x509, missing);
+    resolve_function(handle, "X509_free", api.x509_free, missing);
+    resolve_function(handle, "X509_get_subject_name", api.x509_get_subject_name, missing);
+    resolve_function(handle, "X509_get_issuer_name", api.x509_get_issuer_name, missing);
+    resolve_function(handle, "X509_get0_notBefore", api.x509_get0_not_before, missing);
+    resolve_function(handle, "X509_get0_notAfter", api.x509_get0_not_after, missing);
+    resolve_function(handle, "X509_NAME_print_ex", api.x509_name_print_ex, missing);
+    resolve_function(handle, "ASN1_TIME_to_tm", api.asn1_time_to_tm, missing);
+    resolve_function(handle, "ERR_clear_error", api.err_clear_error, missing);
     if (!missing.empty()) {
         dlclose(handle);
         return fail("{} is not a usable libcrypto: it lacks {}; install the libssl3 package", soname, missing);

@@ -33,6 +33,20 @@ std::string quote(std::string_view text) {
     return fmt::format("\"{}{}\"", q, text.size() > k_max ? "..." : "");
 }
 
+// Calls f(key, value) for each "key<sep>value" line of text (value trimmed); lines without the
+// separator, or with an empty key, are skipped. uevent files use '=', fdinfo files ':'.
+template <class F>
+void for_each_key_value(std::string_view text, char sep, F&& f) {
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        const std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        const auto at = line.find(sep);
+        if (at == std::string_view::npos || at == 0) continue;
+        f(line.substr(0, at), trim(line.substr(at + 1)));
+    }
+}
+
 }  // namespace
 
 Result<std::uint64_t> parse_sysfs_uint(std::string_view text) {
@@ -48,14 +62,9 @@ Result<std::uint64_t> parse_sysfs_uint(std::string_view text) {
 
 std::map<std::string, std::string> parse_uevent(std::string_view text) {
     std::map<std::string, std::string> out;
-    while (!text.empty()) {
-        const auto nl = text.find('\n');
-        const std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        const auto eq = line.find('=');
-        if (eq == std::string_view::npos || eq == 0) continue;
-        out[std::string(line.substr(0, eq))] = std::string(trim(line.substr(eq + 1)));
-    }
+    for_each_key_value(text, '=', [&](std::string_view key, std::string_view value) {
+        out[std::string(key)] = std::string(value);
+    });
     return out;
 }
 
@@ -196,14 +205,7 @@ std::optional<DrmClient> parse_drm_fdinfo(std::string_view text) {
         if (unit == "MiB") return n << 20;
         return std::nullopt;
     };
-    while (!text.empty()) {
-        const auto nl = text.find('\n');
-        const std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-        const auto colon = line.find(':');
-        if (colon == std::string_view::npos) continue;
-        const std::string_view key = line.substr(0, colon);
-        const std::string_view value = trim(line.substr(colon + 1));
+    for_each_key_value(text, ':', [&](std::string_view key, std::string_view value) {
         if (key == "drm-driver") {
             c.driver = std::string(value);
         } else if (key == "drm-pdev") {
@@ -215,7 +217,7 @@ std::optional<DrmClient> parse_drm_fdinfo(std::string_view text) {
         } else if (key == "drm-resident-vram") {
             resident_vram = bytes(value);
         }
-    }
+    });
     if (c.driver.empty() || !has_id) return std::nullopt;
     c.vram_bytes = resident_vram ? resident_vram : memory_vram;
     return c;
