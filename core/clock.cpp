@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include <date/date.h>
-#include <date/tz.h>
 
 namespace boxmon {
 
@@ -101,13 +100,15 @@ Result<WallTime> parse_iso8601(std::string_view text) {
 #pragma GCC diagnostic pop
 
 std::string format_local(WallTime t, const char* format) {
-    try {
-        const auto zoned = date::make_zoned(date::current_zone(), std::chrono::floor<Seconds>(t));
-        return date::format(format, zoned);
-    } catch (const std::exception&) {
-        // No usable time-zone database: fall back to UTC rather than fail a report.
-        return date::format(format, std::chrono::floor<Seconds>(t));
-    }
+    // The C library's zone: $TZ when set, else /etc/localtime, as date(1) and the logs show
+    // it. An unknown zone reads as UTC rather than failing the text it goes into.
+    const std::time_t seconds = static_cast<std::time_t>(to_unix_seconds(t));
+    std::tm tm{};
+    ::tzset();
+    if (::localtime_r(&seconds, &tm) == nullptr) ::gmtime_r(&seconds, &tm);
+    char buf[256];
+    const std::size_t n = std::strftime(buf, sizeof buf, format, &tm);
+    return std::string(buf, n);
 }
 
 }  // namespace boxmon

@@ -74,7 +74,8 @@ std::string format_iso8601(WallTime t);
 std::string format_iso8601_ms(WallTime t);
 // Parses ISO 8601 UTC ("2026-11-23T12:03:00Z", fractional seconds and "+00:00" accepted).
 Result<WallTime> parse_iso8601(std::string_view text);
-// Formats t in the host's local time zone with a strftime-like date format ("%Y%m%d-%H%M%S").
+// Formats t in the host's local time zone ($TZ, else /etc/localtime) with a strftime format
+// ("%Y%m%d-%H%M%S"); at most 255 characters.
 std::string format_local(WallTime t, const char* format);
 
 // Unix seconds and milliseconds of a wall time, and back.

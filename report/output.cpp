@@ -34,18 +34,9 @@ bool is_report_temp_name(std::string_view name) {
 
 }  // namespace
 
-std::string format_local_time(WallTime now, const char* format) {
-    const std::time_t t = static_cast<std::time_t>(to_unix_seconds(now));
-    std::tm tm{};
-    ::tzset();
-    if (::localtime_r(&t, &tm) == nullptr) ::gmtime_r(&t, &tm);
-    char buf[128];
-    const std::size_t n = std::strftime(buf, sizeof buf, format, &tm);
-    return std::string(buf, n);
-}
 
 std::string report_file_name(WallTime now, std::string_view extension) {
-    return fmt::format("{}{}{}", k_prefix, format_local_time(now, "%Y%m%d-%H%M%S"), extension);
+    return fmt::format("{}{}{}", k_prefix, format_local(now, "%Y%m%d-%H%M%S"), extension);
 }
 
 bool is_report_file_name(std::string_view name) {

@@ -13,9 +13,6 @@
 
 namespace boxmon::report {
 
-// `now` in the local time zone ($TZ honoured) with a strftime format.
-std::string format_local_time(WallTime now, const char* format);
-
 // "system-report-20261123-120300.txt" for `now` in the local time zone.
 std::string report_file_name(WallTime now, std::string_view extension = ".txt");
 // True for names report_file_name() makes (any of .txt .md .json).

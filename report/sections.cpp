@@ -113,7 +113,7 @@ std::size_t display_width(std::string_view text) {
 
 namespace {
 
-std::string when(WallTime t) { return format_local_time(t, "%Y-%m-%d %H:%M:%S"); }
+std::string when(WallTime t) { return format_local(t, "%Y-%m-%d %H:%M:%S"); }
 
 std::string opt_bytes(const std::optional<std::uint64_t>& v) {
     return v ? format_bytes(static_cast<double>(*v)) : std::string("unknown");
@@ -379,7 +379,7 @@ Document build_document(const ReportInput& in, const ReportOptions& o) {
     if (host.empty() && in.host) host = in.host->hostname;
     Document d;
     d.title = "boxmon system report: " + clean(host.empty() ? std::string("unknown host") : host, 256);
-    d.header.emplace_back("Generated", format_local_time(now, "%Y-%m-%d %H:%M:%S %Z"));
+    d.header.emplace_back("Generated", format_local(now, "%Y-%m-%d %H:%M:%S %Z"));
     const WallTime until = o.until.value_or(now);
     d.header.emplace_back("Window", fmt::format("{} to {}", when(o.since), when(until)));
     d.sections.push_back(host_section(in));

@@ -1,5 +1,7 @@
 #include "core/clock.hpp"
 
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 namespace boxmon {
@@ -59,6 +61,20 @@ TEST(Iso8601, refuses_other_text) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().message,
               R"(invalid time "yesterday"; expected ISO 8601 UTC such as 2026-11-23T12:03:00Z)");
+}
+
+TEST(LocalTime, follows_TZ) {
+    const char* before = std::getenv("TZ");
+    const std::string saved = before ? before : "";
+    ::setenv("TZ", "Asia/Tokyo", 1);  // UTC+9, no daylight saving
+    EXPECT_EQ(format_local(from_unix_seconds(1'795'435'389), "%Y-%m-%d %H:%M:%S %Z"), "2026-11-23 21:03:09 JST");
+    ::setenv("TZ", "UTC", 1);
+    EXPECT_EQ(format_local(from_unix_seconds(1'795'435'389), "%H:%M"), "12:03");
+    if (before)
+        ::setenv("TZ", saved.c_str(), 1);
+    else
+        ::unsetenv("TZ");
+    ::tzset();
 }
 
 TEST(LocalTime, formats_with_the_requested_pattern) {
