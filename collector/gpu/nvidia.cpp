@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <ctime>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -575,6 +576,17 @@ std::string wall_time_of(SteadyTime when) {
     return fmt::format("{:02}:{:02}:{:02} UTC", tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+}  // namespace
+
+bool nvidia_driver_loaded(const RootFs& root) {
+    std::error_code ec;
+    if (std::filesystem::exists(root.proc("driver/nvidia"), ec)) return true;
+    // WSL 2: the Windows driver, reached through /dev/dxg (NVML in /usr/lib/wsl/lib).
+    return root.is_host() && std::filesystem::exists("/dev/dxg", ec);
+}
+
+namespace {
+
 class NvidiaCollector final : public Collector {
     static constexpr const char* k_absence_said = "gpu_nvidia/absence_said";
 
@@ -610,6 +622,19 @@ public:
         // "No driver" is said once per boot: the mark travels with the persisted counters, so a
         // timer's one-shot samples do not repeat it every minute.
         const bool absence_said = ctx.rates.record(k_absence_said, 1).has_value();
+        if (!m_worker.joinable() && !m_configured && !nvidia_driver_loaded(ctx.root)) {
+            // No kernel driver, so NVML cannot work: no worker thread and no search for the
+            // library (some 50 failing opens). Checked each tick, so a driver loaded later is
+            // found by a running daemon.
+            if (!m_said_no_driver) {
+                m_said_no_driver = true;
+                spdlog::log(absence_said ? spdlog::level::debug : spdlog::level::info,
+                            "gpu_nvidia: no NVIDIA driver loaded ({} absent); no NVIDIA GPU series (normal "
+                            "on a host without an NVIDIA GPU)",
+                            ctx.root.proc("driver/nvidia").string());
+            }
+            return ok();
+        }
         if (!m_worker.joinable()) {
             m_started = std::chrono::steady_clock::now();
             m_worker = std::thread(run_worker, m_shared, m_candidates, m_configured, absence_said);
@@ -698,6 +723,7 @@ private:
     SteadyTime m_started{};
     bool m_answered = false;
     bool m_said_starting = false;
+    bool m_said_no_driver = false;
     std::unordered_map<std::string, std::uint64_t> m_last_sample_us;
     std::unordered_map<std::string, std::uint64_t> m_xid_base;
     // Every counter this collector persists, with its last value.

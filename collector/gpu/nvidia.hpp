@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/fs.hpp"
 #include "core/sample.hpp"
 
 namespace boxmon::collector {
@@ -66,5 +67,10 @@ struct GpuReading {
 // The series of one GPU, labelled {gpu, name, uuid}. `util` is the interval summary when the
 // samples gave one; otherwise the instantaneous rate stands in for both mean and maximum.
 void add_gpu_points(const GpuReading& gpu, const std::optional<UtilSummary>& util, Sample& out);
+
+// Whether the NVIDIA kernel driver is loaded: <proc>/driver/nvidia exists (a container sees
+// the host's), or, on the host itself, /dev/dxg (WSL 2). Without it NVML cannot initialise, so
+// the collector does not look for the library (unless [gpu] nvml_library names one).
+bool nvidia_driver_loaded(const RootFs& root);
 
 }  // namespace boxmon::collector

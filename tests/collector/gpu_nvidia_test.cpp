@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <ostream>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
@@ -323,7 +325,9 @@ TEST(NvidiaCollectorWithoutLibrary, MeansNoSeriesAndOneInfoLine) {
     }
     LogCapture log;
     Config config;
-    RootFs root;
+    const test::TempDir dir;  // a /proc whose driver/nvidia says the kernel driver is loaded
+    test::write_file(dir / "proc" / "driver" / "nvidia" / "version", "NVRM version: 550.54.14\n");
+    const RootFs root(dir / "proc", dir / "sys");
     auto c = make_gpu_nvidia_collector(config);
     ASSERT_NE(c, nullptr);
     for (int i = 0; i < 3; ++i) {
@@ -341,6 +345,53 @@ TEST(NvidiaCollectorWithoutLibrary, MeansNoSeriesAndOneInfoLine) {
                                      "object file"))
         << infos[0];
     EXPECT_NE(infos[0].find("libnvidia-ml.so: cannot open shared object file"), std::string::npos) << infos[0];
+}
+
+// Without the kernel driver NVML cannot initialise: the library is not looked for (some 50
+// failing opens and a thread a process), until the driver shows up.
+TEST(NvidiaCollectorWithoutDriver, LooksForNoLibraryUntilTheDriverIsLoaded) {
+    if (void* real = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL)) {
+        dlclose(real);
+        GTEST_SKIP() << "libnvidia-ml.so.1 can be loaded here (a real driver, or the fake still loaded), so "
+                        "the search's failure, which shows it ran, cannot be provoked";
+    }
+    LogCapture log;
+    Config config;
+    const test::TempDir dir;
+    const RootFs root(dir / "proc", dir / "sys");
+    std::filesystem::create_directories(dir / "proc");
+    auto c = make_gpu_nvidia_collector(config);
+    CounterSnapshot previous;
+    auto tick = [&] {
+        RateTracker rates(&previous, "boot", Nanos{0}, WallTime{}, config.general.interval);
+        CollectContext ctx{root, config, Instant{}, rates};
+        Sample s;
+        auto r = c->collect(ctx, s);
+        EXPECT_TRUE(r) << r.error().message;
+        EXPECT_TRUE(s.points.empty());
+        previous = rates.take_snapshot();
+    };
+    for (int i = 0; i < 3; ++i) tick();
+    const auto before = log.all();
+    ASSERT_EQ(before.size(), 1u) << ::testing::PrintToString(before);
+    EXPECT_EQ(before[0], fmt::format("info: gpu_nvidia: no NVIDIA driver loaded ({} absent); no NVIDIA GPU "
+                                     "series (normal on a host without an NVIDIA GPU)",
+                                     (dir / "proc" / "driver" / "nvidia").string()));
+
+    test::write_file(dir / "proc" / "driver" / "nvidia" / "version", "NVRM version: 550.54.14\n");
+    tick();
+    const auto after = log.all();
+    ASSERT_EQ(after.size(), 2u) << ::testing::PrintToString(after);
+    // Absence was said this boot already, so the failed search is a debug line.
+    EXPECT_TRUE(after[1].starts_with("debug: gpu_nvidia: no NVML library: libnvidia-ml.so.1: ")) << after[1];
+}
+
+TEST(NvidiaDriverLoaded, IsTheProcDriverDirectoryInAFixtureTree) {
+    const test::TempDir dir;
+    const RootFs root(dir / "proc", dir / "sys");
+    EXPECT_FALSE(nvidia_driver_loaded(root));
+    std::filesystem::create_directories(dir / "proc" / "driver" / "nvidia");
+    EXPECT_TRUE(nvidia_driver_loaded(root));
 }
 
 TEST_F(NvidiaCollectorTest, AConfiguredLibraryThatIsMissingWarnsOnce) {
@@ -525,7 +576,7 @@ TEST(GpuAbsence, IsSaidOncePerBootAcrossProcesses) {
     };
     const auto first = run_process();
     ASSERT_EQ(first.size(), 2U) << ::testing::PrintToString(first);
-    EXPECT_TRUE(first[0].starts_with("info: gpu_nvidia: no NVML library: ")) << first[0];
+    EXPECT_TRUE(first[0].starts_with("info: gpu_nvidia: no NVIDIA driver loaded (")) << first[0];
     EXPECT_TRUE(first[1].starts_with("info: gpu_amd: no amdgpu card under ")) << first[1];
     EXPECT_TRUE(run_process().empty()) << "a second one-shot run of the same boot repeats it";
     previous.boot_id = "boot-0";  // the counters of an earlier boot: said again
