@@ -1,7 +1,9 @@
 // The filesystem collector: space and inodes in use for each real mounted filesystem of
 // /proc/self/mountinfo (pseudo filesystems, bind mounts and other repeats of one device left
-// out; see select_real_mounts). statfs runs on a worker thread with a deadline, so a dead NFS
-// server or a stopped FUSE daemon costs one timeout once, never a stalled tick (RELIABILITY S10).
+// out; see select_real_mounts). statfs on a filesystem that can block runs on a worker thread
+// with a deadline, so a dead NFS server or a stopped FUSE daemon costs one timeout once, never a
+// stalled tick (RELIABILITY S10); local disk filesystems answer from memory and are read inline
+// (a one-shot sample on a host with only those starts no thread).
 
 #include <cerrno>
 #include <filesystem>
@@ -43,7 +45,7 @@ public:
         mount_points.reserve(mounts.size());
         for (const auto& m : mounts) mount_points.push_back(m.mount_point);
 
-        BOXMON_TRY(stats, statfs_all(ctx.root, mount_points));
+        BOXMON_TRY(stats, statfs_all(ctx.root, mounts));
         std::vector<std::string> problems;
         if (!parsed->problems.empty())
             problems.push_back(fmt::format("{}: {}", ctx.root.proc("self/mountinfo").string(), parsed->problems.front()));
@@ -90,10 +92,28 @@ private:
         out.add(SeriesKey("disk_avail_bytes", {label}), frsize * static_cast<double>(st.bavail));
     }
 
-    Result<std::vector<Result<FsStats>>> statfs_all(const RootFs& root, const std::vector<std::string>& mount_points) {
-        if (!m_injected && !root.is_host()) return statfs_from_capture(root, mount_points);
-        if (!m_timed) m_timed = std::make_unique<kernel::TimedStatfs>(m_injected ? m_injected : kernel::make_host_statfs(), m_timeout);
-        return m_timed->run(mount_points);
+    Result<std::vector<Result<FsStats>>> statfs_all(const RootFs& root, const std::vector<kernel::MountInfo>& mounts) {
+        if (!m_injected && !root.is_host()) {
+            std::vector<std::string> mount_points;
+            for (const auto& m : mounts) mount_points.push_back(m.mount_point);
+            return statfs_from_capture(root, mount_points);
+        }
+        if (!m_provider) m_provider = m_injected ? m_injected : kernel::make_host_statfs();
+        std::vector<Result<FsStats>> out(mounts.size());
+        std::vector<std::string> timed;  // the mounts whose statfs may block, in order
+        for (std::size_t i = 0; i < mounts.size(); ++i) {
+            if (kernel::statfs_may_block(mounts[i].fs_type))
+                timed.push_back(mounts[i].mount_point);
+            else
+                out[i] = m_provider->statfs(mounts[i].mount_point);
+        }
+        if (timed.empty()) return out;
+        if (!m_timed) m_timed = std::make_unique<kernel::TimedStatfs>(m_provider, m_timeout);
+        auto answers = m_timed->run(timed);
+        std::size_t next = 0;
+        for (std::size_t i = 0; i < mounts.size(); ++i)
+            if (kernel::statfs_may_block(mounts[i].fs_type)) out[i] = std::move(answers[next++]);
+        return out;
     }
 
     // Fixture mode: what statvfs said when the tree was captured; a mount without a line is one
@@ -122,6 +142,7 @@ private:
     kernel::MountFilter m_filter;
     std::chrono::milliseconds m_timeout;
     std::shared_ptr<kernel::StatfsProvider> m_injected;
+    std::shared_ptr<kernel::StatfsProvider> m_provider;  // m_injected, or the host's
     std::unique_ptr<kernel::TimedStatfs> m_timed;
 };
 

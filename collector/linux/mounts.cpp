@@ -149,6 +149,12 @@ bool is_pseudo_fs_type(std::string_view t) {
     return std::find(k_types.begin(), k_types.end(), t) != k_types.end();
 }
 
+bool statfs_may_block(std::string_view t) {
+    static constexpr std::array<std::string_view, 10> k_local = {
+        "ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "vfat", "exfat", "ntfs3", "jfs"};
+    return std::find(k_local.begin(), k_local.end(), t) == k_local.end();
+}
+
 std::vector<MountInfo> select_real_mounts(const std::vector<MountInfo>& mounts, const MountFilter& filter) {
     // A mount point mounted over is hidden: only its last mount is visible (and statfs sees it).
     std::unordered_map<std::string, std::size_t> last_at;

@@ -51,6 +51,12 @@ std::string unescape_mount_path(std::string_view text);
 // tmpfs, devtmpfs, overlay, squashfs and the like (DESIGN §3: "no tmpfs/overlay/proc...").
 bool is_pseudo_fs_type(std::string_view fs_type);
 
+// False for the local disk filesystems whose statfs answers from memory (ext2/3/4, xfs, btrfs,
+// f2fs, vfat, exfat, ntfs3, jfs): those are read on the caller's thread. Every other type (NFS,
+// CIFS, FUSE, 9p, Ceph, ZFS, whose statfs waits on a server, a daemon or a suspended pool, and
+// types not known here) goes through TimedStatfs.
+bool statfs_may_block(std::string_view fs_type);
+
 struct MountFilter {
     std::vector<std::string> exclude_mounts;    // fnmatch(3) patterns of mount points
     std::vector<std::string> exclude_fs_types;  // exact types, on top of is_pseudo_fs_type()

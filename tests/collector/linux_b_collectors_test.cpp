@@ -515,6 +515,52 @@ TEST_F(StuckMount, TheCollectorCanBeDestroyedWhileACallIsStuck) {
     EXPECT_TRUE(test::wait_until([&] { return m_statfs->hang_in_flight() == 0; }, 5s));
 }
 
+// Records on which thread each mount was asked.
+class ThreadRecordingStatfs final : public kernel::StatfsProvider {
+public:
+    Result<kernel::FsStats> statfs(const std::string& mount_point) override {
+        std::lock_guard lock(m_mutex);
+        m_threads[mount_point] = std::this_thread::get_id();
+        return kernel::FsStats{4096, 1000, 250, 250, 100, 50};
+    }
+    std::map<std::string, std::thread::id> threads() {
+        std::lock_guard lock(m_mutex);
+        return m_threads;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::map<std::string, std::thread::id> m_threads;
+};
+
+TEST(FilesystemCollector, ReadsLocalDisksInlineAndOnlyWhatMayBlockOnTheWorker) {
+    const test::TempDir dir;
+    test::write_file(dir / "proc/self/mountinfo",
+                     "27 1 254:0 / / rw - ext4 /dev/vda rw\n"
+                     "30 27 0:45 / /nfs rw - nfs4 server:/x rw\n"
+                     "31 27 8:1 / /data rw - xfs /dev/sdb1 rw\n"
+                     "32 27 0:46 / /sshfs rw - fuse.sshfs host:/x rw\n"
+                     "33 27 0:47 / /pool rw - zfs tank rw\n");
+    Config config;
+    auto statfs = std::make_shared<ThreadRecordingStatfs>();
+    auto c = make_filesystem_collector(config, statfs);
+    const auto p = run(*c, RootFs(dir / "proc", dir / "sys"), config, nullptr, 100s);
+    ASSERT_TRUE(p.ok) << p.error;
+    EXPECT_EQ(mounts_of(p), (std::vector<std::string>{"/", "/nfs", "/data", "/sshfs", "/pool"}));
+    const auto threads = statfs->threads();
+    ASSERT_EQ(threads.size(), 5u);
+    EXPECT_EQ(threads.at("/"), std::this_thread::get_id());
+    EXPECT_EQ(threads.at("/data"), std::this_thread::get_id());
+    for (const char* blocking : {"/nfs", "/sshfs", "/pool"})
+        EXPECT_NE(threads.at(blocking), std::this_thread::get_id()) << blocking;
+}
+
+TEST(StatfsMayBlock, OnlyLocalDiskFilesystemsAreTrustedToAnswer) {
+    for (const char* local : {"ext4", "xfs", "btrfs", "vfat"}) EXPECT_FALSE(kernel::statfs_may_block(local)) << local;
+    for (const char* other : {"nfs", "nfs4", "cifs", "smb3", "fuse.sshfs", "9p", "ceph", "zfs", "newfs"})
+        EXPECT_TRUE(kernel::statfs_may_block(other)) << other;
+}
+
 TEST(TimedStatfs, CountsStuckCallsUntilTheyReturn) {
     auto statfs = std::make_shared<ScriptedStatfs>();
     kernel::TimedStatfs timed(statfs, 100ms);
