@@ -587,6 +587,9 @@ public:
 
     DispatchSummary run_for(std::chrono::milliseconds budget) {
         const auto deadline = SteadyClock::now() + budget;
+        // A sample a minute usually has nothing to send: then no scheduler thread is started.
+        // A one-shot run sends only rows due now, so one due later changes nothing.
+        if (!anything_due_now()) return {};
         start(/*one_shot=*/true);
         wait_finished(deadline);
         DispatchSummary summary = stop(k_one_shot_grace);
@@ -651,6 +654,17 @@ private:
 
     // After a restart: channels whose oldest failing row is not due yet, from the store, so
     // rows behind it keep waiting (order across restarts).
+    // True when a pending row of the store or of memory is due now, or when the store cannot
+    // say (the scheduler then meets the error and logs it).
+    bool anything_due_now() {
+        const WallTime now = m_clock->wall();
+        for (OutboxStore* source : {m_store, static_cast<OutboxStore*>(m_memory.get())}) {
+            auto next = source->next_due();
+            if (!next || (*next && **next <= now)) return true;
+        }
+        return false;
+    }
+
     Blocks seed_blocks() {
         Blocks blocks;
         const WallTime now = m_clock->wall();

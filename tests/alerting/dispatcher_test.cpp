@@ -157,6 +157,34 @@ private:
     OutboxStore* m_store = nullptr;
 };
 
+// Passes every call to `inner` and counts the scans (calls of due()).
+class ScanCountingOutbox final : public OutboxStore {
+public:
+    explicit ScanCountingOutbox(OutboxStore& inner) : m_inner(inner) {}
+    Result<std::vector<OutboxRow>> due(WallTime now, std::size_t limit) override {
+        ++m_scans;
+        return m_inner.due(now, limit);
+    }
+    Result<std::optional<WallTime>> next_due() override { return m_inner.next_due(); }
+    Result<void> mark_delivered(std::int64_t id, WallTime at) override { return m_inner.mark_delivered(id, at); }
+    Result<void> mark_retry(std::int64_t id, WallTime next, std::string_view error, bool charge) override {
+        return m_inner.mark_retry(id, next, error, charge);
+    }
+    Result<void> mark_dead(std::int64_t id, WallTime at, std::string_view reason) override {
+        return m_inner.mark_dead(id, at, reason);
+    }
+    Result<void> insert(const std::vector<OutboxItem>& items) override { return m_inner.insert(items); }
+    Result<OutboxCounts> counts() override { return m_inner.counts(); }
+    Result<std::vector<OutboxRow>> recent(WallTime since, std::size_t limit) override {
+        return m_inner.recent(since, limit);
+    }
+    int scans() const { return m_scans.load(); }
+
+private:
+    OutboxStore& m_inner;
+    std::atomic<int> m_scans{0};
+};
+
 // ---- the receiver ----------------------------------------------------------------------------
 
 // An HTTP receiver on 127.0.0.1 whose answer the test sets: a status (with Retry-After), or a
@@ -351,6 +379,29 @@ TEST_P(DispatcherTest, DeliversDueRowsOnceOldestFirst) {
         EXPECT_EQ(row.attempts, 1);
         EXPECT_EQ(row.finished, clock.wall());
     }
+}
+
+// A sample a minute mostly has nothing to send: no scheduler (no thread, no scan) then.
+TEST_P(DispatcherTest, AOneShotRunWithNothingDueStartsNoScheduler) {
+    Receiver rx;
+    ports["hook"] = rx.port();
+    ScanCountingOutbox counting(outbox);
+    Dispatcher d(config, counting, clock, factory());
+    auto empty = d.run_for(10s);
+    EXPECT_EQ(empty.delivered + empty.retried + empty.dead + empty.still_pending, 0);
+    EXPECT_EQ(counting.scans(), 0);
+
+    // A row due only in a minute changes nothing now.
+    ASSERT_TRUE(outbox.insert({item("hook", 1, clock.wall() + 60s)}).has_value());
+    EXPECT_EQ(d.run_for(10s).delivered, 0);
+    EXPECT_EQ(counting.scans(), 0);
+    EXPECT_TRUE(rx.seen().empty());
+
+    // Once it is due, the scheduler runs and sends it.
+    clock.set_wall(clock.wall() + 60s);
+    EXPECT_EQ(d.run_for(10s).delivered, 1);
+    EXPECT_GT(counting.scans(), 0);
+    EXPECT_EQ(rx.seen(), (std::vector<std::string>{"inc-1#1"}));
 }
 
 TEST_P(DispatcherTest, ReceiverDownForSeveralAttemptsThenUpDeliversEachOnceInOrder) {
