@@ -58,7 +58,9 @@ Pipeline::Pipeline(const Config& config, PipelineOptions options)
     : m_config(config),
       m_options(std::move(options)),
       m_collectors(m_config),
-      m_ring(ring_capacity(m_config)),
+      // A one-shot process takes one tick: its ring holds that one (the window comes from the
+      // database), so it does not reserve the daemon's whole window for every series.
+      m_ring(m_options.one_shot ? 1 : ring_capacity(m_config)),
       m_engine(m_config.rules) {}
 
 Pipeline::~Pipeline() {

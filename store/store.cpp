@@ -493,7 +493,24 @@ constexpr const char* kUpsertRefresh =
     "finished = NULL, state = 'pending'";
 }  // namespace sql
 
+Result<void> Store::Impl::preload_series() {
+    series_preloaded = true;
+    // Newest first and bounded: a table grown by label churn is only partly cached, and the
+    // rest is upserted as before.
+    static constexpr const char* q = "SELECT id, key, last_seen FROM series ORDER BY id DESC LIMIT 4096";
+    BOXMON_TRY(s, stmt(q));
+    ResetGuard g(*s);
+    int rc;
+    while ((rc = s->step()) == SQLITE_ROW) {
+        auto key = SeriesKey::parse(s->text(1));
+        if (key) series_cache.emplace(std::move(*key), CachedSeries{s->int64(0), s->int64(2)});
+    }
+    if (rc != SQLITE_DONE) return error(rc, "reading the series");
+    return ok();
+}
+
 Result<std::int64_t> Store::Impl::series_id_for_write(const SeriesKey& key, std::int64_t ts) {
+    if (!series_preloaded && series_cache.empty()) BOXMON_CHECK(preload_series());
     auto it = series_cache.find(key);
     if (it != series_cache.end()) {
         if (ts - it->second.last_seen_written >= kLastSeenRefreshMs) {
@@ -854,6 +871,7 @@ Result<void> Store::commit_tick(const TickWrite& tick) {
         // Series added inside the failed transaction do not exist; forget every cached id
         // rather than track which ones.
         m.series_cache.clear();
+        m.series_preloaded = false;
     }
     return r;
 }

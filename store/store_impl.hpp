@@ -70,6 +70,10 @@ public:
         std::int64_t last_seen_written = 0;
     };
     std::unordered_map<SeriesKey, CachedSeries, SeriesKeyHash> series_cache;
+    // The series table is read into series_cache once, at the first write with a cold cache
+    // (a one-shot process's only tick): one query instead of an upsert per series.
+    bool series_preloaded = false;
+    Result<void> preload_series();
     std::unordered_map<const char*, detail::Stmt> statements;
 
     bool registered = false;  // counted in g_open_writers
