@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 
 #include "agent/metrics_endpoint.hpp"
 #include "core/fs.hpp"
@@ -65,7 +66,8 @@ Result<std::unique_ptr<MetricsEndpoint>> start_metrics_endpoint(const HttpConfig
     std::call_once(m.once, [&m] { load(m); });
     if (m.start == nullptr) return fail("{}", m.error);
     std::string error;
-    MetricsEndpoint* endpoint = m.start(&config, &limits, &error);
+    const std::shared_ptr<spdlog::logger> logger = spdlog::default_logger();
+    MetricsEndpoint* endpoint = m.start(&config, &limits, &logger, &error);
     if (endpoint == nullptr) return fail("{}", error);
     return std::unique_ptr<MetricsEndpoint>(endpoint);
 }

@@ -1,8 +1,13 @@
 // boxmon-http.so: the /metrics endpoint as a module the daemon loads only when [http] listen is
 // set (agent/metrics_endpoint.hpp). Built from the same sources and flags as the executable, so
-// the types that cross (HttpConfig, std::string) have the same layout on both sides.
+// the types that cross (HttpConfig, std::string, spdlog's logger) have the same layout on both
+// sides. The module uses the shared libstdc++ (cpp-httplib's library needs it) while the
+// executable carries its own: what crosses is plain data, memory from malloc, and virtual calls;
+// no exception leaves either side.
 
 #include <exception>
+
+#include <spdlog/spdlog.h>
 
 #include "agent/http_endpoint.hpp"
 #include "agent/metrics_endpoint.hpp"
@@ -26,8 +31,10 @@ private:
 }  // namespace boxmon::agent
 
 extern "C" __attribute__((visibility("default"))) boxmon::agent::MetricsEndpoint* boxmon_http_endpoint_start(
-    const boxmon::HttpConfig* config, const boxmon::agent::EndpointLimits* limits, std::string* error) {
+    const boxmon::HttpConfig* config, const boxmon::agent::EndpointLimits* limits,
+    const std::shared_ptr<spdlog::logger>* logger, std::string* error) {
     try {
+        if (logger != nullptr && *logger) spdlog::set_default_logger(*logger);
         auto started = boxmon::agent::HttpEndpoint::start(*config, *limits);
         if (!started) {
             *error = started.error().message;

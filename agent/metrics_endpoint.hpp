@@ -13,6 +13,10 @@
 #include "core/config.hpp"
 #include "core/result.hpp"
 
+namespace spdlog {
+class logger;
+}
+
 namespace boxmon::agent {
 
 class MetricsEndpoint {
@@ -40,8 +44,10 @@ Result<std::unique_ptr<MetricsEndpoint>> start_metrics_endpoint(const HttpConfig
                                                                 EndpointLimits limits = {});
 
 // The entry point the module exports (C linkage, so dlsym finds it by this name). On failure
-// it returns null and sets `*error`.
+// it returns null and sets `*error`. spdlog is header-only, so the module has a registry of its
+// own: it logs through `logger`, the daemon's default logger, which it makes its default too.
 using HttpModuleStartFn = MetricsEndpoint* (*)(const HttpConfig* config, const EndpointLimits* limits,
+                                                const std::shared_ptr<spdlog::logger>* logger,
                                                 std::string* error);
 inline constexpr const char* k_http_module_entry = "boxmon_http_endpoint_start";
 

@@ -17,6 +17,23 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11)
 # libsystemd is optional: without it sd_notify is a no-op (macOS, minimal builds).
 pkg_check_modules(SYSTEMD IMPORTED_TARGET libsystemd)
 
+# fmt and spdlog in their compiled-library mode, their implementation built once into
+# boxmon_core (core/fmt_spdlog_build.cpp), and toml++ header-only (its default; three files
+# include it): no boxmon process maps any of them as a shared library, and with no shared C++
+# library left the executable can carry the C++ runtime itself (BOXMON_STATIC_CXX_RUNTIME).
+# docs/ARCHITECTURE.md, "What a one-shot sample's process costs".
+get_target_property(BOXMON_FMT_INCLUDES fmt::fmt-header-only INTERFACE_INCLUDE_DIRECTORIES)
+add_library(boxmon::fmt INTERFACE IMPORTED)
+target_include_directories(boxmon::fmt INTERFACE ${BOXMON_FMT_INCLUDES})
+get_target_property(BOXMON_SPDLOG_INCLUDES spdlog::spdlog_header_only INTERFACE_INCLUDE_DIRECTORIES)
+add_library(boxmon::spdlog INTERFACE IMPORTED)
+target_include_directories(boxmon::spdlog INTERFACE ${BOXMON_SPDLOG_INCLUDES})
+target_compile_definitions(boxmon::spdlog INTERFACE SPDLOG_COMPILED_LIB SPDLOG_FMT_EXTERNAL)
+target_link_libraries(boxmon::spdlog INTERFACE boxmon::fmt Threads::Threads)
+add_library(boxmon::tomlplusplus INTERFACE IMPORTED)
+target_include_directories(boxmon::tomlplusplus INTERFACE ${TOMLPP_INCLUDE_DIRS})
+target_compile_definitions(boxmon::tomlplusplus INTERFACE TOML_HEADER_ONLY=1)
+
 if(BOXMON_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -6,3 +6,7 @@ boxmon_add_tests(cli_tests
   LIBS boxmon_core nlohmann_json::nlohmann_json
   LABELS e2e
   NEEDS_BINARY)
+# What the executable was linked with decides which C++ runtime a sample maps.
+if(BOXMON_STATIC_CXX_RUNTIME)
+  target_compile_definitions(cli_tests PRIVATE BOXMON_TEST_STATIC_CXX_RUNTIME=1)
+endif()

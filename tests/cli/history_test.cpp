@@ -46,6 +46,26 @@ TEST_F(History, a_sample_without_network_work_does_not_load_libcurl_or_libcrypto
     EXPECT_EQ(r.err.find("libcrypto"), std::string::npos) << r.err;
 }
 
+// fmt, spdlog and toml++ are header-only here and date's time zones come from the C library;
+// the release build carries libstdc++ itself (BOXMON_STATIC_CXX_RUNTIME), the sanitizer build
+// maps the shared one.
+TEST_F(History, a_sample_maps_no_shared_cxx_library_but_the_runtime_it_was_built_for) {
+    test::RunOptions o = timeout_of(30s);
+    o.env["LD_DEBUG"] = "files";
+    const auto r = test::run_boxmon({"--config", (m_dir / "boxmon.toml").string(), "--state-dir",
+                                     (m_dir / "state").string(), "sample"},
+                                    o);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_NE(r.err.find("file=libsqlite3.so"), std::string::npos) << "LD_DEBUG=files printed nothing: " << r.err;
+    for (const char* lib : {"libfmt", "libspdlog", "libtomlplusplus", "libdate-tz"})
+        EXPECT_EQ(r.err.find(lib), std::string::npos) << lib << " was loaded:\n" << r.err;
+#ifdef BOXMON_TEST_STATIC_CXX_RUNTIME
+    EXPECT_EQ(r.err.find("libstdc++"), std::string::npos) << r.err;
+#else
+    EXPECT_NE(r.err.find("libstdc++"), std::string::npos) << r.err;
+#endif
+}
+
 TEST_F(History, status_before_any_sample_says_how_to_get_one) {
     const auto r = boxmon({"status"});
     EXPECT_EQ(r.exit_code, 1);

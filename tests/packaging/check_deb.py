@@ -52,9 +52,11 @@ EXPECTED_FILES = {
     "./usr/share/bash-completion/completions/boxmon": "-rw-r--r--",
     "./usr/share/zsh/vendor-completions/_boxmon": "-rw-r--r--",
 }
-# Linked (found by dpkg-shlibdeps) and loaded with dlopen (libcurl4 and libssl3, declared by hand).
-LIBRARIES = ["libsqlite3-0", "libcurl4", "libssl3", "libcpp-httplib0.11", "libfmt9", "libtomlplusplus3",
-             "libstdc++6"]
+# Linked (found by dpkg-shlibdeps) and loaded with dlopen (libcurl4 and libssl3, declared by hand);
+# libstdc++6 for the endpoint module (the executable carries its own runtime).
+LIBRARIES = ["libsqlite3-0", "libcurl4", "libssl3", "libcpp-httplib0.11", "libstdc++6"]
+# Header-only in boxmon (cmake/BoxmonDependencies.cmake): a dependency on them is a regression.
+NOT_LIBRARIES = ["libfmt9", "libspdlog1", "libtomlplusplus3", "libhowardhinnant-date"]
 SCRIPTS = ["postinst", "prerm", "postrm"]
 
 
@@ -98,6 +100,9 @@ def contents(cpack, cpack_config, out_dir, version, source):
     for lib in LIBRARIES:
         if lib not in depends:
             problems.append(f"Depends lacks {lib}: {depends}")
+    for lib in NOT_LIBRARIES:
+        if lib in depends:
+            problems.append(f"Depends names {lib}, which boxmon uses header-only: {depends}")
 
     with tempfile.TemporaryDirectory() as tmp:
         control = os.path.join(tmp, "control")
