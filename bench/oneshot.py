@@ -4,7 +4,8 @@
 Runs `boxmon sample` --runs times on the built-in defaults (1 s interval, so runs --gap seconds
 apart each store a tick) against one state directory that lives for the whole series, and
 prints wall time and CPU time (user + system of the child, from wait4's rusage) per run:
-median, min, max, and the median's split into user and system. The first --warmup runs
+median, min, max, and the median's split into user and system (the total is exact; the kernel
+apportions it between the two by tick samples, so for a process of a few ms the split is rough). The first --warmup runs
 (creating the database, first rates) are left out. With --env NAME=VALUE (repeatable) the
 runs see extra environment; --config-extra adds TOML to the configuration.
 
