@@ -68,12 +68,13 @@ Result<PidStat> parse_pid_stat(std::string_view text) {
         return fail("no \"(comm)\" field");
     if (!parse_number(trim(text.substr(0, open)), st.pid)) return fail("field 1 (pid) is not a number");
     st.comm = std::string(text.substr(open + 1, close - open - 1));
-    // Fields after comm: 3 state, 4 ppid, ... 14 utime, 15 stime, ... 22 starttime.
+    // Fields after comm: 3 state, 4 ppid, ... 9 flags, ... 14 utime, 15 stime, ... 22 starttime.
     const auto rest = fields_of(text.substr(close + 1));
     if (rest.size() < 20) return fail("{} fields after comm, expected at least 20", rest.size());
     if (rest[0].size() != 1) return fail("field 3 (state) is \"{}\"", rest[0]);
     st.state = rest[0][0];
     if (!parse_number(rest[1], st.ppid)) return fail("field 4 (ppid) is not a number");
+    if (!parse_number(rest[6], st.flags)) return fail("field 9 (flags) is not a number");
     if (!parse_number(rest[11], st.utime)) return fail("field 14 (utime) is not a number");
     if (!parse_number(rest[12], st.stime)) return fail("field 15 (stime) is not a number");
     if (!parse_number(rest[19], st.starttime)) return fail("field 22 (starttime) is not a number");
@@ -144,6 +145,10 @@ Result<std::vector<ProcessEntry>> scan_processes(const RootFs& root, const ScanO
         if (!st) continue;
         ProcessEntry e;
         e.stat = std::move(*st);
+        if (e.stat.kernel_thread()) {
+            out.push_back(std::move(e));
+            continue;
+        }
         if (options.cmdlines) {
             auto cmd = root.read_proc(name + "/cmdline", 64 * 1024);
             if (cmd) e.cmdline = parse_cmdline(*cmd);

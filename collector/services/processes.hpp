@@ -24,9 +24,14 @@ struct PidStat {
     std::string comm;
     char state = '?';
     pid_t ppid = 0;
+    std::uint32_t flags = 0;      // the kernel's PF_* flags (field 9)
     std::uint64_t utime = 0;      // clock ticks (USER_HZ)
     std::uint64_t stime = 0;      // clock ticks
     std::uint64_t starttime = 0;  // clock ticks after boot
+
+    // PF_KTHREAD: a kernel thread, which has no command line and lives in the root cgroup,
+    // so it is never part of a service (most of a big server's processes are these).
+    bool kernel_thread() const { return (flags & 0x00200000U) != 0; }
 };
 
 // Parses /proc/<pid>/stat. The comm field may hold spaces and ')' so fields are counted after
@@ -46,8 +51,10 @@ bool cgroup_contains_unit(std::string_view cgroup_text, std::string_view unit);
 // One live process as the scan saw it.
 struct ProcessEntry {
     PidStat stat;
-    std::string cmdline;  // filled only when asked for (a service matches on command lines)
-    std::string cgroup;   // filled only when asked for (a service names a unit)
+    // Filled only when asked for (a service matches on command lines, or names a unit), and
+    // never for kernel threads, whose files are not read.
+    std::string cmdline;
+    std::string cgroup;
 };
 
 struct ScanOptions {

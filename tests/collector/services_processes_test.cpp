@@ -44,6 +44,36 @@ TEST(ServicesParse, StatWithSpacesAndParensInCommKeepsTheFieldsAfterTheLastParen
     EXPECT_EQ(st->utime, 17u);
     EXPECT_EQ(st->stime, 23u);
     EXPECT_EQ(st->starttime, 6100u);
+    EXPECT_EQ(st->flags, 4194560u);
+    EXPECT_FALSE(st->kernel_thread());
+    auto kworker = parse_pid_stat("9 (kworker/0:1-events) I 2 0 0 0 -1 69238880 0 0 0 0 0 51 0 0 20 0 1 0 12 0 0\n");
+    ASSERT_TRUE(kworker) << kworker.error().message;
+    EXPECT_TRUE(kworker->kernel_thread());
+}
+
+// A kernel thread's cmdline and cgroup are not read (a 64-core server has hundreds of them);
+// it could not belong to a service anyway. Shown here with a kthread whose cmdline file,
+// unlike a real one, holds the match.
+TEST(ServicesScan, KernelThreadsAreListedButTheirFilesAreNotRead) {
+    const test::TempDir dir;
+    const auto proc = dir / "proc";
+    test::write_file(proc / "2" / "stat", "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 3 0 0 20 0 1 0 1 0 0\n");
+    test::write_file(proc / "2" / "cmdline", std::string("llama-server\0", 13));
+    test::write_file(proc / "2" / "cgroup", "0::/system.slice/llama.service\n");
+    test::write_file(proc / "500" / "stat", "500 (llama-server) S 1 500 500 0 -1 4194560 0 0 0 0 7 3 0 0 20 0 4 0 900 0 0\n");
+    test::write_file(proc / "500" / "cmdline", std::string("llama-server\0--port\0" "8080\0", 25));
+    test::write_file(proc / "500" / "cgroup", "0::/system.slice/llama.service\n");
+    const RootFs root(proc, dir / "sys");
+    auto scanned = scan_processes(root, ScanOptions{true, true});
+    ASSERT_TRUE(scanned) << scanned.error().message;
+    ASSERT_EQ(scanned->size(), 2u);
+    EXPECT_EQ((*scanned)[0].stat.pid, 2);
+    EXPECT_TRUE((*scanned)[0].stat.kernel_thread());
+    EXPECT_TRUE((*scanned)[0].cmdline.empty());
+    EXPECT_TRUE((*scanned)[0].cgroup.empty());
+    EXPECT_EQ((*scanned)[1].cmdline, "llama-server --port 8080");
+    EXPECT_EQ(find_service_pids(match_service("llama-server"), *scanned, 0, {}).value(), std::vector<pid_t>{500});
+    EXPECT_EQ(find_service_pids(unit_service("llama.service"), *scanned, 0, {}).value(), std::vector<pid_t>{500});
 }
 
 TEST(ServicesParse, TruncatedOrGarbledStatIsAnErrorThatSaysWhichField) {
