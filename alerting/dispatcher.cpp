@@ -652,8 +652,6 @@ private:
         return rows.size();
     }
 
-    // After a restart: channels whose oldest failing row is not due yet, from the store, so
-    // rows behind it keep waiting (order across restarts).
     // True when a pending row of the store or of memory is due now, or when the store cannot
     // say (the scheduler then meets the error and logs it).
     bool anything_due_now() {
@@ -665,6 +663,8 @@ private:
         return false;
     }
 
+    // After a restart: channels whose oldest failing row is not due yet, from the store, so
+    // rows behind it keep waiting (order across restarts).
     Blocks seed_blocks() {
         Blocks blocks;
         const WallTime now = m_clock->wall();

@@ -9,6 +9,7 @@
 
 #include <mutex>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -105,6 +106,10 @@ TEST_F(PipelineTest, a_rule_fires_once_and_a_restart_does_not_repeat_it) {
         ASSERT_TRUE(rows);
         ASSERT_EQ(rows->size(), 1u);
         EXPECT_EQ(rows->front().item.channel, "log");
+        // A one-shot ring holds only its tick: the rest of the window came from the database.
+        EXPECT_EQ(p->ring().capacity(), 1u);
+        const auto payload = nlohmann::json::parse(rows->front().item.payload);
+        EXPECT_EQ(payload["window"].size(), 2u) << rows->front().item.payload;
     }
     // A restart: the incident is still firing, nothing is sent again.
     auto p = open();

@@ -110,6 +110,43 @@ TEST(Store, CommittedTickRoundTripsThroughQueryAndTicks) {
     EXPECT_EQ(sql_text(dir / "boxmon.db", "SELECT labels_json FROM series WHERE id=1"), "{\"cpu\":\"0\"}");
 }
 
+// A new process (a one-shot sample) reads the series table once instead of upserting each
+// series: a row's last_seen is then written only when it is 10 minutes old, as in the daemon.
+// Series with labels round-trip through their stored key text to the same ids.
+TEST(Store, AColdStoreReusesTheSeriesRowsAndRefreshesLastSeenOnlyWhenStale) {
+    TempDir dir;
+    const auto db = dir / "boxmon.db";
+    auto tick_with_labels = [](int i) {
+        TickWrite t = make_tick(i);
+        t.sample.add(SeriesKey("disk_used_percent", {{"mount", "/mnt/scratch disk"}}), 40.0 + i);
+        return t;
+    };
+    {
+        auto store = open_ok(options_for(db));
+        ASSERT_TRUE(store && store->commit_tick(tick_with_labels(0)));
+    }
+    const std::string first = std::to_string(to_unix_ms(t0()));
+    const std::string last_seen = "SELECT group_concat(last_seen) FROM (SELECT last_seen FROM series ORDER BY id)";
+    const std::string ids = "SELECT group_concat(id) FROM (SELECT id FROM series ORDER BY id)";
+    const std::string ids_before = sql_text(db, ids);
+    ASSERT_EQ(sql_text(db, last_seen), first + "," + first + "," + first + "," + first);
+    {
+        auto store = open_ok(options_for(db));  // cold: as a new `boxmon sample` process
+        ASSERT_TRUE(store && store->commit_tick(tick_with_labels(1)));
+    }
+    EXPECT_EQ(sql_text(db, last_seen), first + "," + first + "," + first + "," + first)
+        << "a minute later no series row is rewritten";
+    EXPECT_EQ(sql_text(db, ids), ids_before);
+    {
+        auto store = open_ok(options_for(db));
+        ASSERT_TRUE(store && store->commit_tick(tick_with_labels(11)));
+    }
+    const std::string later = std::to_string(to_unix_ms(t0() + minutes(11)));
+    EXPECT_EQ(sql_text(db, last_seen), later + "," + later + "," + later + "," + later);
+    EXPECT_EQ(sql_text(db, ids), ids_before);
+    EXPECT_EQ(sql_text(db, "SELECT count(*) FROM series"), "4");
+}
+
 TEST(Store, NonFiniteValuesAreNeverStored) {
     TempDir dir;
     auto store = open_ok(options_for(dir / "boxmon.db"));
