@@ -1,4 +1,3 @@
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -10,6 +9,7 @@
 
 #include "agent/metrics_endpoint.hpp"
 #include "core/fs.hpp"
+#include "core/shared_library.hpp"
 
 namespace boxmon::agent {
 
@@ -39,15 +39,13 @@ void load(Module& m) {
     for (const auto& path : candidates) {
         std::error_code ec;
         if (!std::filesystem::exists(path, ec)) continue;
-        dlerror();
         // Never closed: the endpoint's threads and vtables live in it until the process ends.
-        void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (handle == nullptr) {
-            const char* e = dlerror();
-            why = fmt::format("{}: {}", path, e != nullptr ? e : "cannot be loaded");
+        auto handle = open_shared_library(path);
+        if (!handle) {
+            why = fmt::format("{}: {}", path, handle.error().message);
             continue;
         }
-        m.start = reinterpret_cast<HttpModuleStartFn>(dlsym(handle, k_http_module_entry));
+        m.start = find_function<HttpModuleStartFn>(*handle, k_http_module_entry);
         if (m.start != nullptr) return;
         why = fmt::format("{} lacks {}", path, k_http_module_entry);
     }

@@ -4,8 +4,9 @@
 #include <mutex>
 
 #ifdef BOXMON_HAVE_SYSTEMD
-#include <dlfcn.h>
 #include <systemd/sd-daemon.h>
+
+#include "core/shared_library.hpp"
 #endif
 
 namespace boxmon::agent {
@@ -19,9 +20,9 @@ namespace {
 using SdNotifyFn = decltype(&::sd_notify);
 
 SdNotifyFn load_sd_notify() {
-    void* handle = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) return nullptr;  // not a systemd host: nothing to tell
-    return reinterpret_cast<SdNotifyFn>(dlsym(handle, "sd_notify"));
+    auto handle = open_shared_library("libsystemd.so.0");
+    if (!handle) return nullptr;  // not a systemd host: nothing to tell
+    return find_function<SdNotifyFn>(*handle, "sd_notify");
 }
 #endif
 

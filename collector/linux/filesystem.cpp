@@ -41,16 +41,12 @@ public:
         auto parsed = kernel::parse_mountinfo(*text);
         if (!parsed) return fail("{}: {}", ctx.root.proc("self/mountinfo").string(), parsed.error().message);
         const auto mounts = kernel::select_real_mounts(parsed->mounts, m_filter);
-        std::vector<std::string> mount_points;
-        mount_points.reserve(mounts.size());
-        for (const auto& m : mounts) mount_points.push_back(m.mount_point);
-
         BOXMON_TRY(stats, statfs_all(ctx.root, mounts));
         std::vector<std::string> problems;
         if (!parsed->problems.empty())
             problems.push_back(fmt::format("{}: {}", ctx.root.proc("self/mountinfo").string(), parsed->problems.front()));
         for (std::size_t i = 0; i < mounts.size(); ++i) {
-            const auto& mp = mount_points[i];
+            const auto& mp = mounts[i].mount_point;
             if (!stats[i]) {
                 const auto& e = stats[i].error();
                 // Inside a sandbox some mounts cannot be statfs'd by design (ProtectHome=, an
@@ -93,33 +89,30 @@ private:
     }
 
     Result<std::vector<Result<FsStats>>> statfs_all(const RootFs& root, const std::vector<kernel::MountInfo>& mounts) {
-        if (!m_injected && !root.is_host()) {
-            std::vector<std::string> mount_points;
-            for (const auto& m : mounts) mount_points.push_back(m.mount_point);
-            return statfs_from_capture(root, mount_points);
-        }
+        if (!m_injected && !root.is_host()) return statfs_from_capture(root, mounts);
         if (!m_provider) m_provider = m_injected ? m_injected : kernel::make_host_statfs();
         std::vector<Result<FsStats>> out(mounts.size());
-        std::vector<std::string> timed;  // the mounts whose statfs may block, in order
+        std::vector<std::size_t> timed_at;  // the mounts whose statfs may block, in order
+        std::vector<std::string> timed;
         for (std::size_t i = 0; i < mounts.size(); ++i) {
-            if (kernel::statfs_may_block(mounts[i].fs_type))
+            if (kernel::statfs_may_block(mounts[i].fs_type)) {
+                timed_at.push_back(i);
                 timed.push_back(mounts[i].mount_point);
-            else
+            } else {
                 out[i] = m_provider->statfs(mounts[i].mount_point);
+            }
         }
         if (timed.empty()) return out;
         if (!m_timed) m_timed = std::make_unique<kernel::TimedStatfs>(m_provider, m_timeout);
         auto answers = m_timed->run(timed);
-        std::size_t next = 0;
-        for (std::size_t i = 0; i < mounts.size(); ++i)
-            if (kernel::statfs_may_block(mounts[i].fs_type)) out[i] = std::move(answers[next++]);
+        for (std::size_t k = 0; k < timed_at.size(); ++k) out[timed_at[k]] = std::move(answers[k]);
         return out;
     }
 
     // Fixture mode: what statvfs said when the tree was captured; a mount without a line is one
     // whose statfs failed then.
     static Result<std::vector<Result<FsStats>>> statfs_from_capture(const RootFs& root,
-                                                                    const std::vector<std::string>& mount_points) {
+                                                                    const std::vector<kernel::MountInfo>& mounts) {
         const auto path = statvfs_capture_path(root);
         auto text = read_bounded(path);
         if (!text)
@@ -128,8 +121,9 @@ private:
         auto table = kernel::parse_statvfs_capture(*text);
         if (!table) return fail("{}: {}", path.string(), table.error().message);
         std::vector<Result<FsStats>> out;
-        out.reserve(mount_points.size());
-        for (const auto& mp : mount_points) {
+        out.reserve(mounts.size());
+        for (const auto& m : mounts) {
+            const auto& mp = m.mount_point;
             const auto it = table->find(mp);
             if (it == table->end())
                 out.push_back(fail("statfs {}: no line for it in {}", mp, path.string()));

@@ -22,11 +22,17 @@ protected:
         test::write_file(m_dir / "boxmon.toml",
                          "[general]\ninterval = \"1s\"\n[collectors]\ndisable = [\"gpu_nvidia\"]\n", 0600);
     }
-    test::ProcessResult boxmon(std::vector<std::string> rest) {
+    test::ProcessResult boxmon(std::vector<std::string> rest, test::RunOptions options = timeout_of(30s)) {
         std::vector<std::string> a = {"--config", (m_dir / "boxmon.toml").string(), "--state-dir",
                                       (m_dir / "state").string()};
         a.insert(a.end(), rest.begin(), rest.end());
-        return test::run_boxmon(a, timeout_of(30s));
+        return test::run_boxmon(a, options);
+    }
+    // `boxmon sample` with the dynamic loader naming every library it maps (on stderr).
+    test::ProcessResult sample_with_loader_log() {
+        test::RunOptions o = timeout_of(30s);
+        o.env["LD_DEBUG"] = "files";
+        return boxmon({"sample"}, o);
     }
     test::TempDir m_dir;
 };
@@ -35,26 +41,19 @@ protected:
 // report's certificates: a sample with no HTTP check and only the log channel never maps them
 // (the one-shot cost, docs/PERFORMANCE.md).
 TEST_F(History, a_sample_without_network_work_does_not_load_libcurl_or_libcrypto) {
-    test::RunOptions o = timeout_of(30s);
-    o.env["LD_DEBUG"] = "files";
-    const auto r = test::run_boxmon({"--config", (m_dir / "boxmon.toml").string(), "--state-dir",
-                                     (m_dir / "state").string(), "sample"},
-                                    o);
+    const auto r = sample_with_loader_log();
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ASSERT_NE(r.err.find("file=libsqlite3.so"), std::string::npos) << "LD_DEBUG=files printed nothing: " << r.err;
     EXPECT_EQ(r.err.find("libcurl"), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("libcrypto"), std::string::npos) << r.err;
 }
 
-// fmt, spdlog and toml++ are header-only here and date's time zones come from the C library;
+// fmt and spdlog are compiled into boxmon, toml++ is header-only and local time comes from the
+// C library;
 // the release build carries libstdc++ itself (BOXMON_STATIC_CXX_RUNTIME), the sanitizer build
 // maps the shared one.
 TEST_F(History, a_sample_maps_no_shared_cxx_library_but_the_runtime_it_was_built_for) {
-    test::RunOptions o = timeout_of(30s);
-    o.env["LD_DEBUG"] = "files";
-    const auto r = test::run_boxmon({"--config", (m_dir / "boxmon.toml").string(), "--state-dir",
-                                     (m_dir / "state").string(), "sample"},
-                                    o);
+    const auto r = sample_with_loader_log();
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ASSERT_NE(r.err.find("file=libsqlite3.so"), std::string::npos) << "LD_DEBUG=files printed nothing: " << r.err;
     for (const char* lib : {"libfmt", "libspdlog", "libtomlplusplus", "libdate-tz"})

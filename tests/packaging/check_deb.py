@@ -55,7 +55,8 @@ EXPECTED_FILES = {
 # Linked (found by dpkg-shlibdeps) and loaded with dlopen (libcurl4 and libssl3, declared by hand);
 # libstdc++6 for the endpoint module (the executable carries its own runtime).
 LIBRARIES = ["libsqlite3-0", "libcurl4", "libssl3", "libcpp-httplib0.11", "libstdc++6"]
-# Header-only in boxmon (cmake/BoxmonDependencies.cmake): a dependency on them is a regression.
+# Compiled into boxmon or used header-only (cmake/BoxmonDependencies.cmake): a dependency on
+# them is a regression.
 NOT_LIBRARIES = ["libfmt9", "libspdlog1", "libtomlplusplus3", "libhowardhinnant-date"]
 SCRIPTS = ["postinst", "prerm", "postrm"]
 
@@ -102,7 +103,7 @@ def contents(cpack, cpack_config, out_dir, version, source):
             problems.append(f"Depends lacks {lib}: {depends}")
     for lib in NOT_LIBRARIES:
         if lib in depends:
-            problems.append(f"Depends names {lib}, which boxmon uses header-only: {depends}")
+            problems.append(f"Depends names {lib}, which boxmon carries itself: {depends}")
 
     with tempfile.TemporaryDirectory() as tmp:
         control = os.path.join(tmp, "control")
