@@ -47,6 +47,7 @@ Result<std::string> send_test(const Config& config, std::string_view channel, co
     n.incident_kind = IncidentKind::internal;
     n.severity = Severity::warning;
     n.rule = "boxmon_test";
+    n.description = "a test alert sent with `boxmon alert test`; nothing is wrong";
     n.series = SeriesKey("boxmon_test");
     n.op = ">";
     n.at = now;

@@ -102,6 +102,10 @@ Result<Notification> parse(const json& j) {
     n.severity = severity;
     BOXMON_TRY(rule, read_string(j, "rule"));
     n.rule = std::move(rule);
+    if (member(j, "description") != nullptr) {  // absent in rows written before it existed
+        BOXMON_TRY(description, read_string(j, "description"));
+        n.description = std::move(description);
+    }
     BOXMON_TRY(series, read_series(j));
     n.series = std::move(series);
     BOXMON_TRY(op, read_string(j, "op"));
@@ -168,6 +172,7 @@ std::string notification_to_json(const Notification& n) {
     j["incident_kind"] = std::string(to_string(n.incident_kind));
     j["severity"] = std::string(to_string(n.severity));
     j["rule"] = n.rule;
+    if (!n.description.empty()) j["description"] = n.description;
     j["series"] = series_json(n.series);
     j["op"] = n.op;
     j["value"] = number(n.value);

@@ -17,12 +17,13 @@ namespace detail {
 
 std::vector<RuleConfig> builtin_rules(const RuleDefaultsConfig& defaults) {
     const auto make = [&](std::string name, std::string metric, std::vector<Label> labels,
-                          double critical, std::string description) {
+                          double critical, std::string description, std::string op = ">") {
         RuleConfig r;
         r.name = std::move(name);
         r.metric = std::move(metric);
         r.labels = std::move(labels);
-        // r.op keeps its default ">" (assigning the literal trips GCC 12 bug 105651 at -O3).
+        // Moved in: assigning a literal trips GCC 12 bug 105651 at -O3.
+        r.op = std::move(op);
         r.critical = critical;
         r.for_samples = defaults.for_samples;
         r.cooldown = defaults.cooldown;
@@ -42,6 +43,12 @@ std::vector<RuleConfig> builtin_rules(const RuleDefaultsConfig& defaults) {
              "network receive above 800 Mbit/s"),
         make("net_tx_high", "net_tx_bytes_per_second", {{"iface", ""}}, k_800_mbit_in_bytes,
              "network transmit above 800 Mbit/s"),
+        // gpu_up exists only where a GPU collector found a GPU; 0 is a GPU its driver calls lost
+        // or an NVML call that does not return, and a GPU that vanishes is an absent incident.
+        make("gpu_lost", "gpu_up", {}, 1,
+             "a GPU does not answer its driver (lost, e.g. fallen off the bus, or the driver is stuck); "
+             "boxmon's log, dmesg and nvidia-smi say more; a GPU reset or a reboot is usually needed",
+             "<"),
     };
 }
 

@@ -75,6 +75,7 @@ struct Notification {
     IncidentKind incident_kind = IncidentKind::threshold;
     Severity severity = Severity::warning;
     std::string rule;
+    std::string description;        // the rule's sentence for people ("CPU busy above 90%")
     SeriesKey series;
     std::string op;                 // ">", ">=", "<", "<="
     double value = NAN;             // the value at `at` (NaN for absent data)

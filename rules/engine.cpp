@@ -247,6 +247,7 @@ private:
         Notification n;
         n.kind = kind;
         n.rule = r.name;
+        n.description = r.description;
         n.series = m_series[static_cast<std::size_t>(s.series)].key;
         n.op = r.op;
         n.value = value;

@@ -88,6 +88,7 @@ std::string render_facts(const Notification& n) {
         out += fmt::format("{:<10} {}\n", fmt::format("{}:", key), value);
     };
     line("Rule", one_line(n.rule));
+    if (!n.description.empty()) line("About", one_line(n.description));
     line("Series", one_line(n.series.to_string()));
     line("Host", host_of(n));
     line("Severity", to_string(n.severity));

@@ -44,6 +44,7 @@ nlohmann::json boxmon_extension(const Notification& n) {
                         {"severity", to_string(n.severity)},
                         {"reason", n.reason},
                         {"rule", n.rule},
+                        {"description", n.description},
                         {"series", n.series.to_string()},
                         {"op", n.op},
                         {"value", number(n.value)},

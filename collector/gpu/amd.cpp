@@ -178,6 +178,9 @@ void add_amd_points(const AmdGpu& gpu, Sample& out) {
     const std::vector<Label> labels = {
         {"gpu", std::to_string(gpu.card)}, {"name", gpu.name}, {"uuid", gpu.uuid}};
     auto add = [&](const char* name, double value) { out.add(SeriesKey(name, labels), value); };
+    // Found under class/drm: up. A card that drops out of sysfs leaves the series absent, which
+    // the gpu_lost rule reports; keyed like the NVIDIA series, by index and vendor alone.
+    out.add(SeriesKey("gpu_up", {{"gpu", std::to_string(gpu.card)}, {"vendor", "amd"}}), 1);
     // gpu_busy_percent is the driver's instantaneous figure; there is no buffered history to
     // average, so no gpu_util_max_percent either.
     if (gpu.busy_percent) add("gpu_util_percent", *gpu.busy_percent);

@@ -52,7 +52,7 @@ struct AmdScan {
 // would wake it). Fails (kind not_found) only when class/drm itself is missing.
 Result<AmdScan> read_amd_gpus(const RootFs& root);
 
-// The series of one card, labelled {gpu, name, uuid}.
+// The series of one card, labelled {gpu, name, uuid}, and gpu_up{gpu, vendor="amd"} = 1.
 void add_amd_points(const AmdGpu& gpu, Sample& out);
 
 // One DRM client as a process's /proc/<pid>/fdinfo/<fd> shows it

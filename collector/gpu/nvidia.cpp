@@ -122,6 +122,7 @@ std::chrono::milliseconds first_deadline(std::chrono::milliseconds interval) {
 struct Reply {
     bool available = false;  // NVML loaded and initialised
     std::vector<GpuReading> gpus;
+    std::vector<unsigned> lost;  // indices of the GPUs the driver says are lost
 };
 
 // State shared by the collector and its worker; owned by both, so a worker left behind in a
@@ -177,6 +178,7 @@ public:
         drain_events();
         for (unsigned i = 0; i < count; ++i) {
             if (auto gpu = read_device(i)) reply.gpus.push_back(std::move(*gpu));
+            else if (m_devices[i].lost) reply.lost.push_back(i);
         }
         return reply;
     }
@@ -663,6 +665,9 @@ public:
             }
             return ok();
         }
+        // Stuck: no value of any GPU is served, but that the GPUs known so far do not answer is
+        // this tick's own finding (gpu_up 0), so the gpu_lost rule sees it.
+        for (const unsigned index : m_known) add_gpu_up(index, false, out);
         const char* call = m_shared->call ? m_shared->call : "an NVML call";
         const std::string gpu = m_shared->call_gpu ? fmt::format(" on GPU {}", *m_shared->call_gpu) : "";
         return fail_as(ErrorKind::timeout,
@@ -674,7 +679,14 @@ public:
 
 private:
     void add_points(CollectContext& ctx, Reply& reply, Sample& out) {
+        m_known.clear();
+        for (const unsigned index : reply.lost) {
+            add_gpu_up(index, false, out);
+            m_known.push_back(index);
+        }
         for (auto& gpu : reply.gpus) {
+            add_gpu_up(gpu.index, true, out);
+            m_known.push_back(gpu.index);
             // The newest sample used is kept in memory and with the persisted counters, so the
             // next tick, or the next one-shot run, averages only samples newer than it.
             const std::string key =
@@ -691,6 +703,12 @@ private:
             add_gpu_points(gpu, util, out);
             if (gpu.processes && ctx.facts) add_process_memory(*gpu.processes, *ctx.facts);
         }
+    }
+
+    // gpu_up{gpu, vendor}: keyed by index alone, because a lost GPU no longer gives its name or
+    // uuid (a one-shot run that meets it lost cannot label it otherwise).
+    static void add_gpu_up(unsigned index, bool up, Sample& out) {
+        out.add(SeriesKey("gpu_up", {{"gpu", std::to_string(index)}, {"vendor", "nvidia"}}), up ? 1 : 0);
     }
 
     // Adds this GPU's memory per process to what the services collector will read.
@@ -724,6 +742,7 @@ private:
     bool m_answered = false;
     bool m_said_starting = false;
     bool m_said_no_driver = false;
+    std::vector<unsigned> m_known;  // the GPUs of the last answer, read or lost
     std::unordered_map<std::string, std::uint64_t> m_last_sample_us;
     std::unordered_map<std::string, std::uint64_t> m_xid_base;
     // Every counter this collector persists, with its last value.

@@ -20,6 +20,7 @@ inline Notification cpu_notification() {
     n.kind = NotificationKind::firing;
     n.severity = Severity::critical;
     n.rule = "cpu_high";
+    n.description = "CPU busy above 90%";
     n.series = SeriesKey("cpu_percent");
     n.op = ">";
     n.value = 97.14;

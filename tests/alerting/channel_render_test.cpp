@@ -49,7 +49,7 @@ TEST(RenderSubject, labels_show_and_control_characters_cannot_break_the_line) {
 
 TEST(RenderBody, gives_rule_series_value_threshold_since_window_and_tails) {
     const std::string body = render_body(cpu_notification());
-    for (const char* part : {"Rule:      cpu_high", "Series:    cpu_percent", "Value:     97.1%",
+    for (const char* part : {"Rule:      cpu_high\nAbout:     CPU busy above 90%\n", "Series:    cpu_percent", "Value:     97.1%",
                              "Threshold: > 90% (critical, for 3 samples)", "Since:     ", "Incident:  inc-0001",
                              "Recent values (29m, 30 samples):", "Log syslog (/var/log/syslog):",
                              "  app: worker 3 busy"}) {
@@ -65,6 +65,12 @@ TEST(RenderBody, outside_text_is_valid_utf8_and_never_a_format_string) {
     EXPECT_TRUE(is_valid_utf8(body));
     EXPECT_NE(body.find("{} {0} %s%n"), std::string::npos) << body;
     EXPECT_EQ(body.find('\x1b'), std::string::npos);
+}
+
+TEST(RenderBody, a_rule_without_a_description_has_no_about_line) {
+    Notification n = cpu_notification();
+    n.description.clear();
+    EXPECT_EQ(render_body(n).find("About:"), std::string::npos) << render_body(n);
 }
 
 TEST(RenderBody, a_missing_log_is_a_line_not_a_failure) {

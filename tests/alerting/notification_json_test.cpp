@@ -18,6 +18,7 @@ Notification full() {
     n.incident_kind = IncidentKind::threshold;
     n.severity = Severity::critical;
     n.rule = "cpu_high";
+    n.description = "CPU busy above 90%";
     n.series = SeriesKey("cpu_percent", {{"cpu", "total"}, {"host", "a \"b\"\n"}});
     n.op = ">=";
     n.value = 97.123456789012345;
@@ -52,6 +53,7 @@ void expect_same(const Notification& a, const Notification& b) {
     EXPECT_EQ(a.incident_kind, b.incident_kind);
     EXPECT_EQ(a.severity, b.severity);
     EXPECT_EQ(a.rule, b.rule);
+    EXPECT_EQ(a.description, b.description);
     EXPECT_EQ(a.series, b.series);
     EXPECT_EQ(a.op, b.op);
     EXPECT_TRUE(same_double(a.value, b.value)) << a.value << " vs " << b.value;
@@ -93,6 +95,19 @@ TEST(NotificationJson, RoundTripOfADefaultNotification) {
     ASSERT_TRUE(back.has_value()) << back.error().message;
     expect_same(n, *back);
     EXPECT_FALSE(back->ended.has_value());
+}
+
+// Outbox rows written before notifications carried the rule's description still deliver.
+TEST(NotificationJson, ARowWithoutADescriptionReadsAsOneWithoutIt) {
+    std::string json = notification_to_json(full());
+    const std::string field = "\"description\":\"CPU busy above 90%\",";
+    const auto pos = json.find(field);
+    ASSERT_NE(pos, std::string::npos) << json;
+    json.erase(pos, field.size());
+    auto back = notification_from_json(json);
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    EXPECT_EQ(back->description, "");
+    EXPECT_EQ(back->rule, "cpu_high");
 }
 
 TEST(NotificationJson, IsOneLineOfJson) {

@@ -16,6 +16,6 @@ set_target_properties(boxmon_fake_nvml PROPERTIES
 boxmon_add_tests(collector_gpu_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/gpu_nvidia_test.cpp ${CMAKE_CURRENT_LIST_DIR}/gpu_amd_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/gpu_apple_test.cpp
-  LIBS boxmon_collector ${CMAKE_DL_LIBS})
+  LIBS boxmon_collector boxmon_rules ${CMAKE_DL_LIBS})
 add_dependencies(collector_gpu_test boxmon_fake_nvml)
 target_compile_definitions(collector_gpu_test PRIVATE BOXMON_FAKE_NVML="$<TARGET_FILE:boxmon_fake_nvml>")

@@ -46,6 +46,7 @@ TEST(AmdCollector, ReadsEverySeriesOfAnRx6800) {
         {"gpu_memory_used_percent" + l, 25},
         {"gpu_temperature_celsius" + l, 54},
         {"gpu_power_watts" + l, 187},
+        {R"(gpu_up{gpu="0",vendor="amd"})", 1},
     };
     EXPECT_EQ(points_of(s), want);
 }
@@ -76,6 +77,7 @@ TEST(AmdCollector, SkipsOtherDriversAndConnectorsAndNamesACardByItsPciId) {
         {"gpu_memory_used_percent" + l, 100.0 * 536870912.0 / 25753026560.0},
         {"gpu_temperature_celsius" + l, 41},
         {"gpu_power_watts" + l, 21},  // power1_input where power1_average is missing
+        {R"(gpu_up{gpu="1",vendor="amd"})", 1},
     };
     EXPECT_EQ(points_of(s), want);
 }
@@ -101,7 +103,8 @@ TEST(AmdCollector, ABrokenFileLeavesOnlyItsSeriesAbsentAndIsReported) {
     Sample s;
     ASSERT_TRUE(collect(root, s));
     const std::map<std::string, double> want = {
-        {R"(gpu_memory_total_bytes{gpu="0",name="AMD GPU 1002:66AF",uuid="0000:41:00.0"})", 8589934592.0}};
+        {R"(gpu_memory_total_bytes{gpu="0",name="AMD GPU 1002:66AF",uuid="0000:41:00.0"})", 8589934592.0},
+        {R"(gpu_up{gpu="0",vendor="amd"})", 1}};
     EXPECT_EQ(points_of(s), want);
 }
 
@@ -110,7 +113,8 @@ TEST(AmdCollector, ARuntimeSuspendedCardIsIdleAndNotWokenUp) {
     Sample s;
     ASSERT_TRUE(collect(fixture("amd-suspended"), s));
     const std::map<std::string, double> want = {
-        {R"(gpu_util_percent{gpu="0",name="AMD GPU 1002:73DF",uuid="0000:03:00.0"})", 0}};
+        {R"(gpu_util_percent{gpu="0",name="AMD GPU 1002:73DF",uuid="0000:03:00.0"})", 0},
+        {R"(gpu_up{gpu="0",vendor="amd"})", 1}};
     EXPECT_EQ(points_of(s), want);
 }
 

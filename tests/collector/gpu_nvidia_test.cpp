@@ -23,6 +23,8 @@
 #include "collector/gpu/nvml_api.hpp"
 #include "collector/collector_set.hpp"
 #include "collector/registry.hpp"
+#include "core/config_load.hpp"
+#include "tests/rules/rules_harness.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace boxmon::collector {
@@ -137,6 +139,8 @@ std::vector<Label> gpu_labels(const char* index, const char* name, const char* u
     return {{"gpu", index}, {"name", name}, {"uuid", uuid}};
 }
 
+std::vector<Label> up_labels(const char* index) { return {{"gpu", index}, {"vendor", "nvidia"}}; }
+
 // Every series of GPU `index` in a sample, by metric name.
 std::map<std::string, double> series_of(const Sample& s, const std::string& index) {
     std::map<std::string, double> out;
@@ -212,10 +216,12 @@ TEST_F(NvidiaCollectorTest, ReportsEverySeriesOfTwoGpusWithIndexNameAndUuid) {
         {"gpu_memory_total_bytes", 80.0 * (1ull << 30)}, {"gpu_memory_used_bytes", 60.0 * (1ull << 30)},
         {"gpu_memory_used_percent", 75},        {"gpu_power_watts", 400},
         {"gpu_temperature_celsius", 75},        {"gpu_util_max_percent", 90},
-        {"gpu_util_percent", 90},               {"gpu_xid_errors_total", 0}};
+        {"gpu_util_percent", 90},               {"gpu_xid_errors_total", 0},
+        {"gpu_up", 1}};
     EXPECT_EQ(series_of(s, "1"), want1);
+    EXPECT_EQ(s.find(SeriesKey("gpu_up", up_labels("0"))), 1.0);
     EXPECT_EQ(s.find(SeriesKey("gpu_util_percent", gpu_labels("1", "NVIDIA A100-SXM4-40GB", "GPU-bbbb"))), 90.0);
-    EXPECT_EQ(s.points.size(), 20u);
+    EXPECT_EQ(s.points.size(), 22u);
     EXPECT_TRUE(log.lines("warning").empty()) << log.all().front();
 }
 
@@ -281,7 +287,7 @@ TEST_F(NvidiaCollectorTest, AFunctionTheCardDoesNotSupportLeavesOnlyThatSeriesAb
         EXPECT_EQ(got.count("gpu_ecc_errors_total/corrected"), 0u);
         EXPECT_EQ(got.count("gpu_temperature_celsius"), 1u);
         EXPECT_EQ(got.count("gpu_util_percent"), 1u);
-        EXPECT_EQ(got.size(), 7u);
+        EXPECT_EQ(got.size(), 8u);
     }
     EXPECT_TRUE(log.lines("warning").empty());
 }
@@ -422,7 +428,7 @@ TEST_F(NvidiaCollectorTest, NoGpuMeansNoSeriesAndNoError) {
     EXPECT_TRUE(log.lines("warning").empty());
 }
 
-TEST_F(NvidiaCollectorTest, AGpuLostBetweenTicksStopsItsSeriesWithOneWarning) {
+TEST_F(NvidiaCollectorTest, AGpuLostBetweenTicksStopsItsValuesSetsGpuUpToZeroAndWarnsOnce) {
     LogCapture log;
     fake.gpu("NVIDIA H100", "GPU-aaaa", 10, 1, 50, 100'000);
     fake.gpu("NVIDIA H100", "GPU-bbbb", 20, 1, 50, 100'000);
@@ -434,8 +440,11 @@ TEST_F(NvidiaCollectorTest, AGpuLostBetweenTicksStopsItsSeriesWithOneWarning) {
     fake.set_result(1, "nvmlDeviceGetMemoryInfo", nvml::k_error_gpu_is_lost);
     for (int i = 0; i < 3; ++i) {
         s = tick(*c);
-        EXPECT_EQ(series_of(s, "0").size(), 10u);
-        EXPECT_TRUE(series_of(s, "1").empty()) << "GPU 1 is lost, yet series of it were reported";
+        EXPECT_EQ(series_of(s, "0").size(), 11u);
+        EXPECT_EQ(s.find(SeriesKey("gpu_up", up_labels("0"))), 1.0);
+        // Of a lost GPU only that it is lost: gpu_up 0, the series the gpu_lost rule watches.
+        EXPECT_EQ(series_of(s, "1"), (std::map<std::string, double>{{"gpu_up", 0}}))
+            << "GPU 1 is lost, yet values of it were reported";
         // Once lost, the driver fails every call for it, the handle lookup included.
         fake.set_result(1, "*", nvml::k_error_gpu_is_lost);
     }
@@ -450,8 +459,67 @@ TEST_F(NvidiaCollectorTest, AGpuLostBetweenTicksStopsItsSeriesWithOneWarning) {
     fake.set_result(1, "*", 0);
     fake.set_result(1, "nvmlDeviceGetMemoryInfo", 0);
     s = tick(*c);
-    EXPECT_EQ(series_of(s, "1").size(), 10u);
+    EXPECT_EQ(series_of(s, "1").size(), 11u);
+    EXPECT_EQ(s.find(SeriesKey("gpu_up", up_labels("1"))), 1.0);
     EXPECT_EQ(log.lines("info: gpu_nvidia: GPU 1 (GPU-bbbb) answers again").size(), 1u);
+}
+
+// K10 (b) end to end with the built-in rules: a lost GPU is an incident of its own (gpu_lost on
+// gpu_up), raised after `for` ticks and resolved once the GPU answers again; the other GPU's
+// rules see nothing.
+TEST_F(NvidiaCollectorTest, ALostGpuOpensTheBuiltInGpuLostIncidentAndItResolvesWhenItAnswers) {
+    LogCapture log;
+    fake.gpu("NVIDIA H100", "GPU-aaaa", 10, 1, 50, 100'000);
+    fake.gpu("NVIDIA H100", "GPU-bbbb", 20, 1, 50, 100'000);
+    auto c = make();
+    rules::test::Driver rules(default_config().rules);
+    rules.tick(tick(*c).points);
+    fake.set_result(1, "*", nvml::k_error_gpu_is_lost);
+    for (int i = 0; i < 3; ++i) rules.tick(tick(*c).points);
+    ASSERT_EQ(rules.notifications.size(), 1u) << rules.summary();
+    const Notification& fired = rules.notifications[0];
+    EXPECT_EQ(fired.rule, "gpu_lost");
+    EXPECT_EQ(fired.kind, NotificationKind::firing);
+    EXPECT_EQ(fired.severity, Severity::critical);
+    EXPECT_EQ(fired.series, SeriesKey("gpu_up", up_labels("1")));
+    EXPECT_EQ(fired.value, 0.0);
+    EXPECT_NE(fired.description.find("fallen off the bus"), std::string::npos) << fired.description;
+
+    fake.set_result(1, "*", 0);
+    for (int i = 0; i < 3; ++i) rules.tick(tick(*c).points);
+    ASSERT_EQ(rules.notifications.size(), 2u) << rules.summary();
+    EXPECT_EQ(rules.notifications[1].kind, NotificationKind::resolved);
+    EXPECT_EQ(rules.notifications[1].incident_id, fired.incident_id);
+}
+
+// K10 (c) end to end: NVML stuck in a call is the same incident for the GPUs it last answered
+// for, without a stale value, and it resolves once the call has returned.
+TEST_F(NvidiaCollectorTest, AStuckNvmlCallOpensTheGpuLostIncidentAndItResolvesOnceItReturns) {
+    config.general.interval = 1s;  // deadline: 100 ms
+    const unsigned g = fake.gpu("NVIDIA H100", "GPU-aaaa", 10, 1, 50, 100'000);
+    auto c = make();
+    rules::test::Driver rules(default_config().rules);
+    rules.ctx.interval = config.general.interval;
+    rules.tick(tick(*c).points);
+    fake.set_block(g, "nvmlDeviceGetTemperature", 1500);
+    for (int i = 0; i < 3; ++i) {
+        Sample s;
+        ASSERT_FALSE(collect(*c, s)) << "tick " << i << " succeeded while NVML was blocked";
+        rules.tick(s.points);
+    }
+    ASSERT_EQ(rules.notifications.size(), 1u) << rules.summary();
+    EXPECT_EQ(rules.notifications[0].rule, "gpu_lost");
+    EXPECT_EQ(rules.notifications[0].series, SeriesKey("gpu_up", up_labels("0")));
+
+    ASSERT_TRUE(test::wait_until(
+        [&] {
+            Sample s;
+            return bool(collect(*c, s));
+        },
+        10s));
+    for (int i = 0; i < 3; ++i) rules.tick(tick(*c).points);
+    ASSERT_EQ(rules.notifications.size(), 2u) << rules.summary();
+    EXPECT_EQ(rules.notifications[1].kind, NotificationKind::resolved);
 }
 
 TEST_F(NvidiaCollectorTest, XidEventsAreCountedPerGpuAndTheCountSurvivesARestart) {
@@ -608,7 +676,7 @@ TEST_F(NvidiaCollectorTest, WithoutXidEventsTheirSeriesIsAbsent) {
     EXPECT_TRUE(log.lines("warning").empty());
 }
 
-TEST_F(NvidiaCollectorTest, ABlockingCallDoesNotStallTheTickAndNoStaleValueIsServed) {
+TEST_F(NvidiaCollectorTest, ABlockingCallDoesNotStallTheTickServesNoStaleValueAndSetsGpuUpToZero) {
     config.general.interval = 1s;  // deadline: 100 ms
     const unsigned g = fake.gpu("NVIDIA H100", "GPU-aaaa", 10, 1, 50, 100'000);
     auto c = make();
@@ -628,7 +696,10 @@ TEST_F(NvidiaCollectorTest, ABlockingCallDoesNotStallTheTickAndNoStaleValueIsSer
         EXPECT_TRUE(r.error().message.starts_with(
             "GPU collector stuck: nvmlDeviceGetPowerUsage on GPU 0 has not returned since "))
             << r.error().message;
-        EXPECT_TRUE(s.points.empty()) << "values were served while the collector was stuck";
+        // Only this tick's own finding, that GPU 0 does not answer; no value is served.
+        ASSERT_EQ(s.points.size(), 1u) << "values were served while the collector was stuck";
+        EXPECT_EQ(s.points[0].key, SeriesKey("gpu_up", up_labels("0")));
+        EXPECT_EQ(s.points[0].value, 0.0);
         // The persisted XID count is carried over, so a restart now would not lose it.
         EXPECT_EQ(previous.values.count("gpu_nvidia/GPU-aaaa/xid_errors"), 1u);
     }

@@ -64,7 +64,7 @@ TEST(ConfigGoodCases, bom_and_crlf_files_are_read_like_plain_ones) {
 TEST(ConfigDefaults, reproduce_the_operators_plan) {
     const Config c = default_config();
     EXPECT_EQ(c.general.interval, std::chrono::seconds(60));
-    ASSERT_EQ(c.rules.size(), 5u);
+    ASSERT_EQ(c.rules.size(), 6u);
     const auto* cpu = c.rule("cpu_high");
     ASSERT_NE(cpu, nullptr);
     EXPECT_EQ(cpu->metric, "cpu_percent");
@@ -79,6 +79,13 @@ TEST(ConfigDefaults, reproduce_the_operators_plan) {
     EXPECT_EQ(c.rule("net_rx_high")->critical, 100'000'000.0);
     EXPECT_EQ(c.rule("net_tx_high")->critical, 100'000'000.0);
     EXPECT_EQ(c.rule("net_rx_high")->labels, (std::vector<Label>{{"iface", ""}}));
+    // A GPU its driver calls lost, or NVML stuck, is an incident (RELIABILITY K10).
+    const auto* gpu = c.rule("gpu_lost");
+    ASSERT_NE(gpu, nullptr);
+    EXPECT_EQ(gpu->metric, "gpu_up");
+    EXPECT_EQ(gpu->op, "<");
+    EXPECT_EQ(gpu->critical, 1.0);
+    EXPECT_TRUE(gpu->absent) << "a GPU that vanishes is an incident too";
     EXPECT_EQ(c.storage.retention_raw, std::chrono::hours(24 * 30));
     EXPECT_EQ(c.storage.retention_5m, std::chrono::hours(24 * 180));
     EXPECT_EQ(c.storage.retention_1h, std::chrono::hours(24 * 730));
@@ -92,7 +99,7 @@ TEST(ConfigRules, a_user_rule_replaces_the_built_in_rule_of_the_same_name) {
     EXPECT_EQ(count, 1);
     EXPECT_EQ(r->config.rule("cpu_high")->critical, 97.0);
     EXPECT_FALSE(r->config.rule("cpu_high")->builtin);
-    EXPECT_EQ(r->config.rules.size(), 5u);
+    EXPECT_EQ(r->config.rules.size(), 6u);
 }
 
 TEST(ConfigRules, builtin_rules_can_be_switched_off) {
@@ -135,7 +142,7 @@ TEST(ConfigLimits, two_thousand_rules_load_quickly_enough_to_check) {
                             i, i);
     auto r = parse_config(text, "many.toml");
     ASSERT_TRUE(r) << r.error().message;
-    EXPECT_EQ(r->config.rules.size(), 2005u);
+    EXPECT_EQ(r->config.rules.size(), 2006u);
 }
 
 TEST(ConfigLimits, deeply_nested_arrays_are_an_error_not_a_crash) {

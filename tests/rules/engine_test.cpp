@@ -104,6 +104,7 @@ TEST(Engine, builtin_cpu_rule_fires_once_stays_quiet_through_the_cooldown_and_re
     ASSERT_EQ(run.notifications.size(), 1U);
     const Notification first = run.notifications[0];
     EXPECT_EQ(first.rule, "cpu_high");
+    EXPECT_EQ(first.description, "CPU busy above 90%") << "the rule's sentence travels with its alerts";
     EXPECT_EQ(first.kind, NotificationKind::firing);
     EXPECT_EQ(first.severity, Severity::critical);
     EXPECT_EQ(first.threshold, 90);
