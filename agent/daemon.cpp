@@ -115,6 +115,11 @@ Result<int> run_daemon(Config config, DaemonOptions options) {
             spdlog::warn("system clock moved back by {:.0f} s; tick timestamps are held after the last one "
                          "until it catches up",
                          -std::chrono::duration<double>(*stamp.wall_step).count());
+        if (stamp.wall_jump)
+            spdlog::warn("system clock jumped forward by {:.0f} s since the previous tick (boot time says {:.0f} s "
+                         "passed); samples keep wall-clock timestamps, gaps, rates and cooldowns use boot time",
+                         std::chrono::duration<double>(*stamp.wall_jump).count(),
+                         std::chrono::duration<double>(*stamp.gap).count());
         // A gap: more than two intervals since the previous tick, on boot time while running
         // (a suspend), on wall time across a restart.
         bool gap = false;

@@ -21,6 +21,11 @@ TickStamper::Stamp TickStamper::stamp(WallTime boundary, Nanos boottime) {
         m_holding = true;
     } else {
         m_holding = false;
+        if (m_last && m_last_boottime) {
+            const Nanos wall = std::chrono::duration_cast<Nanos>(boundary - *m_last);
+            const Nanos boot = boottime - *m_last_boottime;
+            if (wall - boot > 2 * std::chrono::duration_cast<Nanos>(m_interval)) s.wall_jump = wall - boot;
+        }
     }
     if (m_last_boottime) s.gap = boottime - *m_last_boottime;
     m_last = s.ts;

@@ -30,6 +30,9 @@ public:
         WallTime ts;
         bool held = false;                       // the wall clock is behind the last stamp
         std::optional<Nanos> wall_step;          // set once when a backwards step is first seen
+        // Set when the wall clock advanced more than two intervals further than boot time since
+        // the previous tick (a forward step, not a suspend: boot time counts a suspend).
+        std::optional<Nanos> wall_jump;
         std::optional<Nanos> gap;                // boot time since the previous tick, if any
     };
 

@@ -1,6 +1,8 @@
 // boxmon config check | show
 #include <cstdio>
 
+#include <fmt/format.h>
+
 #include "cli/app.hpp"
 
 namespace boxmon::cli {
@@ -14,9 +16,12 @@ void add_config_command(CLI::App& app, GlobalOptions& options) {
         options.action = [&options]() -> Result<int> {
             BOXMON_TRY(loaded, load_effective_config(options));
             const auto& c = loaded.config;
-            std::printf("%s: ok (%zu rules, %zu channels, %zu services, %zu logs)\n",
-                        c.source.empty() ? "built-in defaults" : c.source.c_str(), c.rules.size(),
-                        c.channels.size(), c.services.size(), c.logs.size());
+            const auto count = [](std::size_t n, const char* one, const char* many) {
+                return fmt::format("{} {}", n, n == 1 ? one : many);
+            };
+            fmt::print("{}: ok ({}, {}, {}, {})\n", c.source.empty() ? "built-in defaults" : c.source.string(),
+                       count(c.rules.size(), "rule", "rules"), count(c.channels.size(), "channel", "channels"),
+                       count(c.services.size(), "service", "services"), count(c.logs.size(), "log", "logs"));
             return 0;
         };
     });

@@ -44,6 +44,24 @@ TEST(TickStamper, a_suspend_shows_as_a_gap_in_boot_time) {
     ASSERT_TRUE(b.gap);
     EXPECT_GT(*b.gap, Nanos(std::chrono::seconds(120)));
     EXPECT_EQ(b.ts, at(4'200'000));  // one tick after the resume, not sixty catch-up ticks
+    EXPECT_FALSE(b.wall_jump) << "a suspend moves both clocks: not a clock step";
+}
+
+TEST(TickStamper, a_forward_step_of_the_wall_clock_is_flagged_once_with_its_size_and_no_gap) {
+    TickStamper s(60s);
+    (void)s.stamp(at(600'000), Nanos(std::chrono::seconds(100)));
+    // Two hours later on the wall, one interval later on boot time (plus scheduling jitter).
+    const auto b = s.stamp(at(600'000 + 7'260'000), Nanos(std::chrono::milliseconds(160'400)));
+    ASSERT_TRUE(b.wall_jump);
+    EXPECT_EQ(*b.wall_jump, Nanos(std::chrono::milliseconds(7'260'000 - 60'400)));
+    ASSERT_TRUE(b.gap);
+    EXPECT_EQ(*b.gap, Nanos(std::chrono::milliseconds(60'400))) << "boot time, not the wall, says one interval";
+    EXPECT_EQ(b.ts, at(600'000 + 7'260'000)) << "timestamps follow the wall clock forward";
+    const auto c = s.stamp(at(600'000 + 7'320'000), Nanos(std::chrono::milliseconds(220'100)));
+    EXPECT_FALSE(c.wall_jump) << "said once, at the step";
+    // Ordinary ticks, a little late or early on the wall, are never a step.
+    const auto d = s.stamp(at(600'000 + 7'440'000), Nanos(std::chrono::milliseconds(279'000)));
+    EXPECT_FALSE(d.wall_jump);
 }
 
 }  // namespace

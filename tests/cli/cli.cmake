@@ -1,5 +1,6 @@
 boxmon_add_tests(cli_tests
   SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/config_cli_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/daemon_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/history_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/sample_fixture_test.cpp
