@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/metric_format.hpp"
+#include "core/text.hpp"
 
 namespace boxmon::agent {
 
@@ -36,7 +37,7 @@ std::string render_sample_table(const Sample& sample) {
     std::vector<std::string> names;
     names.reserve(sorted.size());
     for (const auto* p : sorted) {
-        names.push_back(p->key.to_string());
+        names.push_back(printable(p->key.to_string()));
         width = std::max(width, names.back().size());
     }
     std::string out = fmt::format("sample at {}\n{:<{}}  {}\n", format_iso8601(sample.ts), "SERIES", width, "VALUE");
@@ -44,7 +45,7 @@ std::string render_sample_table(const Sample& sample) {
         out += fmt::format("{:<{}}  {}\n", names[i], width,
                            format_metric_value(sorted[i]->key.name(), sorted[i]->value));
     for (const auto& c : sample.collectors)
-        if (!c.ok) out += fmt::format("collector {} failed: {}\n", c.name, c.error);
+        if (!c.ok) out += fmt::format("collector {} failed: {}\n", c.name, printable(c.error));
     return out;
 }
 

@@ -8,6 +8,7 @@
 #include "alerting/alerting.hpp"
 #include "cli/app.hpp"
 #include "core/metric_format.hpp"
+#include "core/text.hpp"
 #include "core/units.hpp"
 #include "store/store.hpp"
 
@@ -73,12 +74,13 @@ Result<int> run_alerts(const GlobalOptions& options, const AlertsOptions& opts) 
             i.end ? fmt::format("{} .. {} ({})", format_iso8601(i.start), format_iso8601(*i.end),
                                 format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(*i.end - i.start)))
                   : fmt::format("{} .. open", format_iso8601(i.start));
-        out += fmt::format("{:<8} {} {}  {}  peak {}\n", to_string(i.peak_severity), i.rule, i.series.to_string(), span,
+        out += fmt::format("{:<8} {} {}  {}  peak {}\n", to_string(i.peak_severity), i.rule,
+                           printable(i.series.to_string()), span,
                            format_metric_value(i.series.name(), i.peak_value));
         for (const auto* r : by_incident[i.id])
             out += fmt::format("         {} via {}: {}{}{}\n", r->item.kind, r->item.channel, to_string(r->state),
                                r->attempts > 1 ? fmt::format(" after {} attempts", r->attempts) : std::string(),
-                               r->last_error.empty() ? std::string() : " (" + r->last_error + ")");
+                               r->last_error.empty() ? std::string() : " (" + printable(r->last_error) + ")");
     }
     out += fmt::format("outbox: {} pending, {} dead\n", counts.pending, counts.dead);
     std::fputs(out.c_str(), stdout);

@@ -12,6 +12,7 @@
 #include "cli/app.hpp"
 #include "core/metric_format.hpp"
 #include "core/sparkline.hpp"
+#include "core/text.hpp"
 #include "core/units.hpp"
 #include "rules/engine.hpp"
 #include "store/store.hpp"
@@ -189,29 +190,31 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
     for (const auto& r : trouble.failing)
         out += fmt::format("          failing: {} {} via {}, {} attempt(s), next at {}: {}\n", r.item.kind,
                            r.item.idempotency_key, r.item.channel, r.attempts, format_iso8601(r.next_attempt),
-                           r.last_error);
+                           printable(r.last_error));
     for (const auto& r : trouble.dead)
         out += fmt::format("          DEAD: {} {} via {} at {}: {}\n", r.item.kind, r.item.idempotency_key,
-                           r.item.channel, r.finished ? format_iso8601(*r.finished) : std::string("?"), r.last_error);
+                           r.item.channel, r.finished ? format_iso8601(*r.finished) : std::string("?"),
+                           printable(r.last_error));
     if (!rows.empty()) {
         std::size_t width = 6;
-        for (const auto& r : rows) width = std::max(width, r.key.to_string().size());
+        for (const auto& r : rows) width = std::max(width, printable(r.key.to_string()).size());
         out += fmt::format("\n{:<{}}  {:>14}  last hour\n", "SERIES", width, "NOW");
         for (const auto& r : rows)
-            out += fmt::format("{:<{}}  {:>14}  {}\n", r.key.to_string(), width,
+            out += fmt::format("{:<{}}  {:>14}  {}\n", printable(r.key.to_string()), width,
                                format_metric_value(r.key.name(), r.value), sparkline(r.hour, 30));
     }
     out += agent::render_service_states(services, now);
     if (!rule_status.empty()) {
         out += "\nRULES\n";
         for (const auto& s : rule_status)
-            out += fmt::format("  {:<22} {:<40} {}\n", s.rule, s.series.to_string(), s.text);
+            out += fmt::format("  {:<22} {:<40} {}\n", s.rule, printable(s.series.to_string()), s.text);
     }
     for (const auto& p : problems) out += fmt::format("  (rule state dropped: {})\n", p);
     out += "\nOPEN INCIDENTS\n";
     if (open_incidents.empty()) out += "  none\n";
     for (const auto& i : open_incidents)
-        out += fmt::format("  {} {} {} since {} (peak {})\n", to_string(i.severity), i.rule, i.series.to_string(),
+        out += fmt::format("  {} {} {} since {} (peak {})\n", to_string(i.severity), i.rule,
+                           printable(i.series.to_string()),
                            format_iso8601(i.start), format_metric_value(i.series.name(), i.peak_value));
     std::fputs(out.c_str(), stdout);
     return code;
@@ -248,11 +251,14 @@ Result<int> run_query(const GlobalOptions& options, const QueryOptions& opts) {
         for (const auto& p : points)
             arr.push_back({{"ts", format_iso8601(p.ts)}, {"value", p.value}, {"min", p.min}, {"max", p.max},
                            {"count", p.count}});
-        std::printf("%s\n", json{{"series", key->to_string()}, {"points", arr}}.dump(2).c_str());
+        std::printf("%s\n", json{{"series", key->to_string()}, {"points", arr}}
+                                 .dump(2, ' ', false, json::error_handler_t::replace)
+                                 .c_str());
         return 0;
     }
     if (points.empty()) {
-        std::fprintf(stderr, "no points for %s in the last %s\n", key->to_string().c_str(), opts.since.c_str());
+        std::fprintf(stderr, "no points for %s in the last %s\n", printable(key->to_string()).c_str(),
+                     printable(opts.since).c_str());
         return 0;
     }
     const bool rollup = resolution != store::Resolution::raw;

@@ -78,6 +78,8 @@ std::string escape_control(std::string_view text) {
     return out;
 }
 
+std::string printable(std::string_view text) { return escape_control(sanitize_utf8(text)); }
+
 std::string truncate_utf8(std::string_view text, std::size_t max_bytes, std::string_view marker) {
     if (text.size() <= max_bytes) return std::string(text);
     if (marker.size() >= max_bytes) marker = {};

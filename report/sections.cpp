@@ -78,7 +78,7 @@ std::optional<Summary> summarize(const std::vector<HistoryValue>& points) {
 namespace detail {
 
 std::string clean(std::string_view text, std::size_t max_bytes) {
-    return truncate_utf8(escape_control(sanitize_utf8(text)), max_bytes, "…[truncated]");
+    return truncate_utf8(printable(text), max_bytes, "…[truncated]");
 }
 
 std::vector<std::string> clean_lines(std::string_view text, std::size_t max_lines) {

@@ -20,7 +20,7 @@ namespace {
 constexpr std::size_t k_sparkline_width = 60;
 
 // Outside text on one line: valid UTF-8 with control characters escaped.
-std::string one_line(std::string_view text) { return escape_control(sanitize_utf8(text)); }
+std::string one_line(std::string_view text) { return printable(text); }
 
 std::string upper(std::string_view text) {
     std::string out(text);
