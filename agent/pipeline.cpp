@@ -40,6 +40,11 @@ void log_open_report(const store::Store& s) {
     const auto& r = s.open_report();
     if (r.created) spdlog::info("created the database {}", s.path().string());
     if (r.migrated_from >= 0) spdlog::info("migrated the database from schema version {}", r.migrated_from);
+    if (!r.network_filesystem.empty())
+        spdlog::warn("the state directory {} is on {}, a network or FUSE filesystem; SQLite's WAL needs a local "
+                     "filesystem (shared memory, locks), so the database can be corrupted or stay locked: point "
+                     "[general] state_dir (or [storage] path) at a local disk (said once for this database)",
+                     s.path().parent_path().string(), r.network_filesystem);
     if (r.moved_aside)
         spdlog::error("the database was corrupt ({}); it was moved aside to {} and a new one started",
                       r.corruption, r.moved_aside->string());

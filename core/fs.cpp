@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -175,6 +176,27 @@ std::string describe_mode_owner(unsigned mode, unsigned uid, unsigned gid) {
     if (const struct passwd* pw = ::getpwuid(uid)) user_name = pw->pw_name;
     if (const struct group* gr = ::getgrgid(gid)) group_name = gr->gr_name;
     return fmt::format("mode {:04o} owner {}:{}", mode & 07777, user_name, group_name);
+}
+
+std::string_view network_filesystem_name(std::uint64_t f_type) {
+    // The kernel's magic numbers (include/uapi/linux/magic.h and the filesystems' own headers).
+    switch (f_type) {
+        case 0x6969: return "nfs";
+        case 0xFF534D42: return "cifs";
+        case 0xFE534D42: return "smb2";
+        case 0x517B: return "smb";
+        case 0x65735546: return "fuse";
+        case 0x00C36400: return "ceph";
+        case 0x01021997: return "9p";
+        case 0x5346414F: return "afs";
+        default: return {};
+    }
+}
+
+std::string_view network_filesystem_of(const std::filesystem::path& path) {
+    struct statfs st {};
+    if (::statfs(path.c_str(), &st) != 0) return {};
+    return network_filesystem_name(static_cast<std::uint64_t>(static_cast<std::uint32_t>(st.f_type)));
 }
 
 }  // namespace boxmon

@@ -4,6 +4,7 @@
 // Also the bounded file reads and the atomic file write every other folder uses.
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -63,5 +64,11 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
 
 // "rwx"-style description of a mode and owner for messages: "mode 0644 owner root:adm".
 std::string describe_mode_owner(unsigned mode, unsigned uid, unsigned gid);
+
+// The name of a network or FUSE filesystem type (statfs's f_type: nfs, cifs, smb2, fuse, ceph,
+// 9p, afs), where SQLite's WAL (shared memory, POSIX locks) is not safe; empty for any other.
+std::string_view network_filesystem_name(std::uint64_t f_type);
+// network_filesystem_name of the filesystem holding `path`; empty when statfs fails.
+std::string_view network_filesystem_of(const std::filesystem::path& path);
 
 }  // namespace boxmon

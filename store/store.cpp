@@ -17,6 +17,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/fs.hpp"
 #include "store/schema.hpp"
 #include "store/store_impl.hpp"
 
@@ -851,7 +852,19 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     auto impl = std::make_unique<Impl>(options);
     auto opened = options.read_only ? impl->open_read_only() : impl->open_writer();
     if (!opened) return fail(std::move(opened).error());
-    return std::unique_ptr<Store>(new Store(std::move(impl)));
+    std::unique_ptr<Store> store(new Store(std::move(impl)));
+    if (!options.read_only) {
+        // S9: said once per database (a timer's one-shot runs would repeat it every minute).
+        const fs::path dir = options.path.parent_path().empty() ? fs::path(".") : options.path.parent_path();
+        if (const std::string_view type = network_filesystem_of(dir); !type.empty()) {
+            auto said = store->meta("network_filesystem_said");
+            if (!said || !*said || **said != type) {
+                store->m_impl->report.network_filesystem = std::string(type);
+                (void)store->set_meta("network_filesystem_said", type);
+            }
+        }
+    }
+    return store;
 }
 
 const OpenReport& Store::open_report() const { return m_impl->report; }

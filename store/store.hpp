@@ -84,6 +84,9 @@ struct OpenReport {
     int migrated_from = -1;                        // schema version before migration (-1: none ran)
     std::optional<std::filesystem::path> moved_aside;  // a corrupt database moved here
     std::string corruption;                        // why it was judged corrupt
+    // The database's directory is on this network or FUSE filesystem (network_filesystem_name);
+    // set at the first open there of this database, empty after (meta network_filesystem_said).
+    std::string network_filesystem;
 };
 
 class Store {

@@ -121,3 +121,25 @@ TEST(OwnExecutablePath, names_this_test_binary) {
 
 }  // namespace
 }  // namespace boxmon
+
+namespace boxmon {
+namespace {
+
+// S9: the statfs types on which SQLite's WAL is unsafe, and the local ones that are not.
+TEST(NetworkFilesystem, names_network_and_fuse_types_and_nothing_local) {
+    EXPECT_EQ(network_filesystem_name(0x6969), "nfs");
+    EXPECT_EQ(network_filesystem_name(0xFF534D42), "cifs");
+    EXPECT_EQ(network_filesystem_name(0xFE534D42), "smb2");
+    EXPECT_EQ(network_filesystem_name(0x65735546), "fuse");
+    EXPECT_EQ(network_filesystem_name(0x00C36400), "ceph");
+    EXPECT_EQ(network_filesystem_name(0x01021997), "9p");
+    for (const std::uint64_t local : {0xEF53u /* ext4 */, 0x58465342u /* xfs */, 0x9123683Eu /* btrfs */,
+                                      0x01021994u /* tmpfs */, 0x2FC12FC1u /* zfs */})
+        EXPECT_EQ(network_filesystem_name(local), "") << std::hex << local;
+    // statfs of a real path: procfs is not a network filesystem; a missing path is not either.
+    EXPECT_EQ(network_filesystem_of("/proc/self"), "");
+    EXPECT_EQ(network_filesystem_of("/nonexistent/boxmon"), "");
+}
+
+}  // namespace
+}  // namespace boxmon
