@@ -64,7 +64,13 @@ protected:
     virtual Payload render(const Notification& n) const = 0;
     // The URL the POST goes to (alertmanager appends its API path).
     virtual Secret target_url() const { return m_config.url.value; }
+    // What the receiver's answer means: by its status (classify_http) unless a receiver says
+    // more in its body.
+    virtual SendOutcome judge(const net::HttpResponse& response) const {
+        return classify_http(m_receiver, response);
+    }
     const ChannelConfig& config() const { return m_config; }
+    const std::string& receiver() const { return m_receiver; }
 
 private:
     ChannelConfig m_config;

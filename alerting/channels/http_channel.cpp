@@ -79,7 +79,7 @@ SendOutcome HttpChannel::send(const Notification& n, const SendContext& ctx) {
         for (const HeaderConfig& h : m_config.headers) request.headers.push_back({h.name, h.value.value});
         request.headers.push_back({"X-Boxmon-Incident", Secret(n.idempotency_key())});
         auto response = net::http_request(request, transfer_options(m_config, ctx));
-        out = response ? classify_http(m_receiver, *response) : classify_transfer_error(response.error());
+        out = response ? judge(*response) : classify_transfer_error(response.error());
     } catch (const std::exception& e) {
         // Rendering is pure; an exception here is a bug, never a reason to lose the row.
         out.kind = SendOutcome::Kind::retry;

@@ -56,6 +56,33 @@ public:
     explicit SlackChannel(const ChannelConfig& c) : HttpChannel(c, "Slack") {}
 
 protected:
+    // Incoming webhooks answer "ok"; Slack's Web API and workflow triggers answer an error with
+    // HTTP 200 and {"ok": false, "error": "..."}, which must not count as delivered (RELIABILITY D5).
+    SendOutcome judge(const net::HttpResponse& response) const override {
+        SendOutcome out = HttpChannel::judge(response);
+        if (out.kind != SendOutcome::Kind::delivered) return out;
+        const auto answer = nlohmann::json::parse(response.body, nullptr, false);
+        if (!answer.is_object()) return out;
+        const auto ok = answer.find("ok");
+        if (ok == answer.end() || !ok->is_boolean() || ok->get<bool>()) return out;
+        const auto error_field = answer.find("error");
+        const std::string error = error_field != answer.end() && error_field->is_string()
+                                      ? net::excerpt(error_field->get<std::string>(), 200)
+                                      : std::string("no error given");
+        if (error == "ratelimited") {
+            out.kind = SendOutcome::Kind::retry;
+            out.retry_after = response.retry_after;
+            out.detail = fmt::format("{} answered HTTP {} but is rate limiting (ratelimited); will retry",
+                                     receiver(), response.status);
+        } else {
+            out.kind = SendOutcome::Kind::dead;
+            out.detail = fmt::format("{} answered HTTP {} but refused the message ({}); check the URL, token "
+                                     "and payload, it will not be retried",
+                                     receiver(), response.status, error);
+        }
+        return out;
+    }
+
     Payload render(const Notification& n) const override {
         bool truncated = false;
         const std::string subject = render_subject(n);

@@ -240,6 +240,36 @@ TEST(SlackChannel, a_small_notification_is_sent_whole) {
     EXPECT_EQ(rx.requests()[0].header("X-Boxmon-Incident"), "inc-0001#1");
 }
 
+// RELIABILITY D5: Slack's API shape of an error, {"ok": false} under HTTP 200, is not a delivery;
+// a generic webhook does not read its receiver's body.
+TEST(SlackChannel, an_http_200_carrying_ok_false_is_dead_with_slacks_error) {
+    HttpReceiver rx;
+    rx.set_reply(HttpReceiver::answer(200, R"({"ok":false,"error":"invalid_blocks"})"));
+    auto slack = make(ChannelType::slack, rx);
+    const SendOutcome refused = slack->send(test::cpu_notification(), {});
+    EXPECT_EQ(refused.kind, Kind::dead) << refused.detail;
+    EXPECT_NE(refused.detail.find("refused the message (invalid_blocks)"), std::string::npos) << refused.detail;
+
+    auto webhook = make(ChannelType::webhook, rx);
+    EXPECT_EQ(webhook->send(test::cpu_notification(), {}).kind, Kind::delivered);
+
+    for (const char* fine : {"ok", R"({"ok":true})", R"({"ok":"false"})", "[false]", ""}) {
+        rx.set_reply(HttpReceiver::answer(200, fine));
+        const SendOutcome sent = slack->send(test::cpu_notification(), {});
+        EXPECT_EQ(sent.kind, Kind::delivered) << "body " << fine << ": " << sent.detail;
+    }
+}
+
+TEST(SlackChannel, an_http_200_saying_ratelimited_is_retried_after_its_retry_after) {
+    HttpReceiver rx;
+    rx.set_reply(HttpReceiver::answer(200, R"({"ok":false,"error":"ratelimited"})", {{"Retry-After", "7"}}));
+    auto slack = make(ChannelType::slack, rx);
+    const SendOutcome later = slack->send(test::cpu_notification(), {});
+    EXPECT_EQ(later.kind, Kind::retry) << later.detail;
+    ASSERT_TRUE(later.retry_after.has_value()) << later.detail;
+    EXPECT_EQ(*later.retry_after, 7s);
+}
+
 std::size_t embed_total(const nlohmann::json& embed) {
     std::size_t total = embed.value("title", std::string()).size() + embed.value("description", std::string()).size();
     if (embed.contains("footer")) total += embed["footer"].value("text", std::string()).size();
