@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -197,6 +198,11 @@ std::string_view network_filesystem_of(const std::filesystem::path& path) {
     struct statfs st {};
     if (::statfs(path.c_str(), &st) != 0) return {};
     return network_filesystem_name(static_cast<std::uint64_t>(static_cast<std::uint32_t>(st.f_type)));
+}
+
+bool read_only_filesystem(const std::filesystem::path& path) {
+    struct statvfs st {};
+    return ::statvfs(path.c_str(), &st) == 0 && (st.f_flag & ST_RDONLY) != 0;
 }
 
 }  // namespace boxmon

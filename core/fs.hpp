@@ -70,5 +70,8 @@ std::string describe_mode_owner(unsigned mode, unsigned uid, unsigned gid);
 std::string_view network_filesystem_name(std::uint64_t f_type);
 // network_filesystem_name of the filesystem holding `path`; empty when statfs fails.
 std::string_view network_filesystem_of(const std::filesystem::path& path);
+// Whether the filesystem holding `path` is mounted read-only (statvfs's ST_RDONLY), as ext4
+// does by itself after an I/O error with errors=remount-ro; false when statvfs fails.
+bool read_only_filesystem(const std::filesystem::path& path);
 
 }  // namespace boxmon

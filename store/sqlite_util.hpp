@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/fs.hpp"
 #include "core/result.hpp"
 
 namespace boxmon::store::detail {
@@ -117,10 +118,18 @@ inline Unexpected<Error> sql_error(sqlite3* db, int rc, std::string_view what,
                                path.parent_path().string());
             break;
         case SQLITE_READONLY:
-            hint = "read-only file system or database; check the mount and the file's owner and mode";
-            break;
         case SQLITE_IOERR:
-            hint = "I/O error; check the disk and the kernel log";
+            // SQLite does not always carry the EROFS of a failed write up to sqlite3_system_errno,
+            // so the mount itself is asked (RELIABILITY S3).
+            if (read_only_filesystem(path.parent_path())) {
+                hint = fmt::format("read-only file system: {} is on a filesystem mounted read-only; remount "
+                                   "it read-write (after an I/O error, check the disk and the kernel log first)",
+                                   path.parent_path().string());
+            } else if (primary == SQLITE_READONLY) {
+                hint = "read-only file system or database; check the mount and the file's owner and mode";
+            } else {
+                hint = "I/O error; check the disk and the kernel log";
+            }
             break;
         case SQLITE_CORRUPT:
         case SQLITE_NOTADB:

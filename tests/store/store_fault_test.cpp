@@ -16,6 +16,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/fs.hpp"
+#include "store/sqlite_util.hpp"
 #include "store/store.hpp"
 #include "store_test_util.hpp"
 #include "tests/support/test_support.hpp"
@@ -127,6 +129,15 @@ TEST(StoreFaults, ReadOnlyMountGivesAClearErrorAndWorksAgainWhenWritable) {
     EXPECT_NE(s.error().message.find("read-only file system"), std::string::npos) << s.error().message;
     EXPECT_NE(s.error().message.find("boxmon.db"), std::string::npos) << s.error().message;
 
+    // A write failing mid-run (the kernel refuses remount,ro while the database is open for
+    // writing, so the error is made here as SQLite reports it): the mount is named read-only.
+    EXPECT_TRUE(read_only_filesystem(state));
+    auto mid_run = detail::sql_error(nullptr, SQLITE_IOERR_WRITE, "writing a tick", state / "boxmon.db");
+    EXPECT_NE(mid_run.error().message.find("read-only file system: " + state.string() + " is on a filesystem "
+                                           "mounted read-only; remount it read-write"),
+              std::string::npos)
+        << mid_run.error().message;
+
     // A missing database on a read-only directory: the same clear error, nothing created.
     auto fresh = Store::open(options_for(state / "other.db"));
     ASSERT_FALSE(fresh);
@@ -134,6 +145,11 @@ TEST(StoreFaults, ReadOnlyMountGivesAClearErrorAndWorksAgainWhenWritable) {
         << fresh.error().message;
 
     ASSERT_EQ(::mount(nullptr, state.c_str(), nullptr, MS_REMOUNT, nullptr), 0) << std::strerror(errno);
+    EXPECT_FALSE(read_only_filesystem(state));
+    EXPECT_NE(detail::sql_error(nullptr, SQLITE_IOERR_WRITE, "writing a tick", state / "boxmon.db")
+                  .error()
+                  .message.find("I/O error; check the disk"),
+              std::string::npos);
     auto store = open_ok(options_for(state / "boxmon.db"));
     ASSERT_TRUE(store);
     ASSERT_TRUE(store->commit_tick(make_tick(1)));
