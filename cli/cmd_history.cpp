@@ -144,6 +144,10 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
             last ? json(std::chrono::duration_cast<std::chrono::seconds>(now - *last).count()) : json(nullptr);
         const auto& report = db->open_report();
         if (report.moved_aside) j["database_moved_aside"] = report.moved_aside->string();
+        json unverified = json::array();
+        for (const auto& c : config.channels)
+            if (c.tls_skip_verify) unverified.push_back(c.name);
+        j["tls_unverified_channels"] = std::move(unverified);
         j["outbox"] = {{"pending", outbox.pending}, {"dead", outbox.dead}, {"delivered", outbox.delivered}};
         json failing = json::array();
         for (const auto& r : trouble.failing) failing.push_back(delivery_json(r));
@@ -187,6 +191,11 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
                        outbox.oldest_pending ? fmt::format(" (oldest pending since {})",
                                                            format_iso8601(*outbox.oldest_pending))
                                              : std::string());
+    for (const auto& c : config.channels)
+        if (c.tls_skip_verify)
+            out += fmt::format("          WARNING: channel \"{}\" does not verify its receiver's TLS certificate "
+                               "(tls_skip_verify = true); set ca_file instead\n",
+                               c.name);
     for (const auto& r : trouble.failing)
         out += fmt::format("          failing: {} {} via {}, {} attempt(s), next at {}: {}\n", r.item.kind,
                            r.item.idempotency_key, r.item.channel, r.attempts, format_iso8601(r.next_attempt),

@@ -14,6 +14,9 @@ pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3>=3.35)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl>=7.74)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus>=3.0)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib>=0.11)
+# httplib.h (built with CPPHTTPLIB_OPENSSL_SUPPORT) calls OpenSSL from its inline code, and a
+# test receiver sets its SSL_CTX directly; Debian's cpp-httplib.pc does not say so.
+set_property(TARGET PkgConfig::HTTPLIB APPEND PROPERTY INTERFACE_LINK_LIBRARIES OpenSSL::SSL)
 # libsystemd is optional: without it sd_notify is a no-op (macOS, minimal builds).
 pkg_check_modules(SYSTEMD IMPORTED_TARGET libsystemd)
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.hpp"
 #include "core/text.hpp"
 #include "core/units.hpp"
 
@@ -15,6 +16,26 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     const auto* abort = static_cast<const std::atomic<bool>*>(user);
     return (abort != nullptr && abort->load()) ? 1 : 0;
 }
+
+// What to do about a certificate that verification refused. OpenSSL names an expired or
+// not-yet-valid certificate in the detail; either is as likely this box's clock as the
+// receiver's certificate, so the advice says what this box believes the time is.
+std::string certificate_advice(std::string_view detail, const TransferOptions& options) {
+    const bool expired = detail.find("certificate has expired") != std::string_view::npos;
+    const bool early = detail.find("certificate is not yet valid") != std::string_view::npos;
+    if (expired || early) {
+        const auto now =
+            std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+        return fmt::format(
+            "{}, or check this box's clock (it reads {})",
+            expired ? "renew the receiver's certificate" : "check the receiver's certificate dates",
+            format_iso8601(now));
+    }
+    return options.ca_file.empty() ? "if the receiver uses a private CA, set ca_file to its certificate"
+                                   : "check that ca_file holds the CA that signed the receiver's certificate";
+}
+
+static_assert(TlsSettings{}.min_version == CURL_SSLVERSION_TLSv1_2);
 
 // A receiver that sends less than 1 byte/s for this long is dropping us (RELIABILITY D6c).
 constexpr long k_low_speed_seconds = 15;
@@ -52,6 +73,7 @@ Result<void> apply_transfer_options(CURL* curl, const TransferOptions& options, 
     set(libcurl().easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, k_low_speed_seconds));
     set(libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, tls.verify_peer));
     set(libcurl().easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, tls.verify_host));
+    set(libcurl().easy_setopt(curl, CURLOPT_SSLVERSION, tls.min_version));
     set(libcurl().easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L));
     set(libcurl().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols));
     set(libcurl().easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, protocols));
@@ -102,11 +124,8 @@ Error transfer_error(CURLcode code, const char* errbuf, std::string_view what,
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CERTPROBLEM:
         case CURLE_SSL_ISSUER_ERROR:
-            return make(ErrorKind::runtime,
-                        fmt::format("TLS certificate verification failed ({})", detail),
-                        options.ca_file.empty()
-                            ? "if the receiver uses a private CA, set ca_file to its certificate"
-                            : "check that ca_file holds the CA that signed the receiver's certificate");
+            return make(ErrorKind::runtime, fmt::format("TLS certificate verification failed ({})", detail),
+                        certificate_advice(detail, options));
         case CURLE_SSL_CONNECT_ERROR:
             return make(ErrorKind::runtime, fmt::format("TLS handshake failed ({})", detail),
                         "check that the port speaks TLS and supports TLS 1.2 or newer");

@@ -123,8 +123,9 @@ std::vector<std::string> secret_parts(std::string_view url) {
 }  // namespace
 
 TlsSettings tls_settings(const TransferOptions& options) {
-    if (options.tls_skip_verify) return TlsSettings{0, 0};
-    return TlsSettings{1, 2};
+    TlsSettings tls;
+    if (options.tls_skip_verify) tls.verify_peer = tls.verify_host = 0;
+    return tls;
 }
 
 const std::string* HttpResponse::header(std::string_view name) const {

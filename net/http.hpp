@@ -36,6 +36,9 @@ struct TransferOptions {
 struct TlsSettings {
     long verify_peer = 1;  // CURLOPT_SSL_VERIFYPEER
     long verify_host = 2;  // CURLOPT_SSL_VERIFYHOST
+    // CURLOPT_SSLVERSION: CURL_SSLVERSION_TLSv1_2 (6), whatever the system's OpenSSL allows and
+    // whether or not verification is skipped.
+    long min_version = 6;
 };
 TlsSettings tls_settings(const TransferOptions& options);
 

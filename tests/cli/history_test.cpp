@@ -109,6 +109,26 @@ TEST_F(History, status_exits_3_when_the_last_sample_is_older_than_three_interval
     EXPECT_NE(r.out.find("STALE"), std::string::npos) << r.out;
 }
 
+// RELIABILITY X4: a channel that skips certificate checks is named by status as well as at start.
+TEST_F(History, status_names_a_channel_that_skips_tls_verification) {
+    test::write_file(m_dir / "boxmon.toml",
+                     "[general]\ninterval = \"1s\"\n[collectors]\ndisable = [\"gpu_nvidia\"]\n"
+                     "[[channels]]\nname = \"lab-hook\"\ntype = \"webhook\"\n"
+                     "url = \"https://127.0.0.1:9/hook\"\ntls_skip_verify = true\n"
+                     "[[channels]]\nname = \"ops-hook\"\ntype = \"webhook\"\nurl = \"https://127.0.0.1:9/ops\"\n",
+                     0600);
+    const auto sample = boxmon({"sample"});
+    ASSERT_EQ(sample.exit_code, 0) << sample.err;
+    EXPECT_NE(sample.err.find("TLS certificates of channel \"lab-hook\" are not verified"), std::string::npos)
+        << sample.err;
+    const auto text = boxmon({"status"});
+    EXPECT_NE(text.out.find("WARNING: channel \"lab-hook\" does not verify"), std::string::npos) << text.out;
+    EXPECT_EQ(text.out.find("ops-hook"), std::string::npos) << text.out;
+    const auto json = boxmon({"status", "--json"});
+    EXPECT_EQ(nlohmann::json::parse(json.out)["tls_unverified_channels"], nlohmann::json::array({"lab-hook"}))
+        << json.out;
+}
+
 TEST_F(History, query_refuses_a_bad_duration_with_exit_2) {
     ASSERT_EQ(boxmon({"sample"}).exit_code, 0);
     const auto r = boxmon({"query", "cpu_percent", "--since", "yesterday"});

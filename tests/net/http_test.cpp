@@ -5,10 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +51,7 @@ TEST(TlsSettings, verify_peer_and_host_are_on_unless_explicitly_skipped) {
     o.tls_skip_verify = true;
     EXPECT_EQ(tls_settings(o).verify_peer, 0);
     EXPECT_EQ(tls_settings(o).verify_host, 0);
+    EXPECT_EQ(tls_settings(o).min_version, CURL_SSLVERSION_TLSv1_2);  // skipping never lowers the floor
 }
 
 TEST(RetryAfter, parses_seconds_and_http_dates_and_rejects_junk) {
@@ -354,6 +358,62 @@ TEST_F(HttpsTest, a_certificate_from_another_ca_is_refused_with_ca_file) {
     auto r = http_request(post(rx.url()), o);
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("check that ca_file holds"), std::string::npos) << r.error().message;
+    EXPECT_EQ(rx.count(), 0u);
+}
+
+TEST_F(HttpsTest, an_expired_certificate_is_refused_with_the_box_clock_in_the_advice) {
+    HttpReceiver rx(m_pki->cert("expired"), m_pki->key("expired"));
+    TransferOptions o = quick();
+    o.ca_file = m_pki->ca();
+    auto r = http_request(post(rx.url()), o);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("certificate has expired"), std::string::npos) << r.error().message;
+    EXPECT_NE(
+        r.error().message.find("renew the receiver's certificate, or check this box's clock (it reads 20"),
+        std::string::npos)
+        << r.error().message;
+    EXPECT_EQ(rx.count(), 0u);
+}
+
+TEST_F(HttpsTest, a_certificate_not_yet_valid_is_refused_with_the_box_clock_in_the_advice) {
+    HttpReceiver rx(m_pki->cert("future"), m_pki->key("future"));
+    TransferOptions o = quick();
+    o.ca_file = m_pki->ca();
+    auto r = http_request(post(rx.url()), o);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("certificate is not yet valid"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("check this box's clock"), std::string::npos) << r.error().message;
+    EXPECT_EQ(rx.count(), 0u);
+}
+
+TEST_F(HttpsTest, a_tls_1_0_only_receiver_is_refused_even_with_verification_skipped) {
+    HttpReceiver rx(m_pki->cert("server"), m_pki->key("server"), HttpReceiver::Protocols::tls1_0_only);
+    ASSERT_TRUE(rx.valid());
+    // The receiver does complete a TLS 1.0 handshake with a client that allows it.
+    const char* const openssl = "/usr/bin/openssl";
+    if (std::filesystem::exists(openssl)) {
+        test::RunOptions quiet;
+        quiet.stdin_data = "";
+        quiet.timeout = 10s;
+        const auto hello =
+            test::run_process({openssl, "s_client", "-connect", "127.0.0.1:" + std::to_string(rx.port()),
+                               "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0", "-brief"},
+                              quiet);
+        EXPECT_NE((hello.out + hello.err).find("Protocol version: TLSv1\n"), std::string::npos)
+            << hello.out << hello.err;
+    } else {
+        std::cout << "[ INFO ] " << openssl << " missing (Debian package openssl): the receiver's TLS 1.0 "
+                  << "handshake is not cross-checked\n";
+    }
+    for (const bool skip : {false, true}) {
+        TransferOptions o = quick();
+        o.ca_file = m_pki->ca();
+        o.tls_skip_verify = skip;
+        auto r = http_request(post(rx.url()), o);
+        ASSERT_FALSE(r) << "skip_verify=" << skip;
+        EXPECT_NE(r.error().message.find("TLS handshake failed"), std::string::npos) << r.error().message;
+        EXPECT_NE(r.error().message.find("TLS 1.2 or newer"), std::string::npos) << r.error().message;
+    }
     EXPECT_EQ(rx.count(), 0u);
 }
 

@@ -126,6 +126,22 @@ TEST_F(SmtpTest, a_server_from_an_unknown_ca_is_refused_before_auth) {
     EXPECT_EQ(server.commands().find("AUTH"), std::string::npos) << server.commands();
 }
 
+TEST_F(SmtpTest, an_expired_certificate_is_refused_before_auth_over_starttls_and_smtps) {
+    for (const char* scheme : {"smtp", "smtps"}) {
+        std::vector<std::string> args{"--cert", m_pki->cert("expired").string(),
+                                      "--key",  m_pki->key("expired").string(),
+                                      "--auth", "bob:CANARY-smtp-pw-77"};
+        if (std::string(scheme) == "smtps") args.push_back("--smtps");
+        test::SmtpServer server(args);
+        ASSERT_TRUE(server.ready()) << server.why();
+        const SmtpResult r = smtp_send(request(server, scheme), options());
+        ASSERT_FALSE(r.delivered) << scheme;
+        EXPECT_NE(r.error.message.find("certificate has expired"), std::string::npos) << r.error.message;
+        EXPECT_NE(r.error.message.find("check this box's clock"), std::string::npos) << r.error.message;
+        EXPECT_EQ(server.commands().find("AUTH"), std::string::npos) << server.commands();
+    }
+}
+
 TEST_F(SmtpTest, a_closed_port_is_a_connect_failure) {
     SmtpRequest r;
     r.url = Secret("smtp://127.0.0.1:" + std::to_string(test::free_port()));

@@ -64,9 +64,18 @@ public:
     // Plain HTTP on a free port, or on `port` (a receiver that comes back where it was).
     HttpReceiver() : m_server(std::make_unique<httplib::Server>()) { start(); }
     explicit HttpReceiver(int port) : m_server(std::make_unique<httplib::Server>()) { start(port); }
-    // HTTPS with the given certificate chain and key (PEM files).
-    HttpReceiver(const std::filesystem::path& cert, const std::filesystem::path& key)
+    // HTTPS with the given certificate chain and key (PEM files); `tls1_0_only` offers TLS 1.0 only
+    // (and at OpenSSL security level 0, which TLS 1.0's signatures need).
+    enum class Protocols { modern, tls1_0_only };
+    HttpReceiver(const std::filesystem::path& cert, const std::filesystem::path& key,
+                 Protocols protocols = Protocols::modern)
         : m_server(std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str())), m_tls(true) {
+        if (protocols == Protocols::tls1_0_only) {
+            SSL_CTX* ctx = static_cast<httplib::SSLServer&>(*m_server).ssl_context();
+            SSL_CTX_set_security_level(ctx, 0);
+            SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+            SSL_CTX_set_max_proto_version(ctx, TLS1_VERSION);
+        }
         start();
     }
     ~HttpReceiver() {
