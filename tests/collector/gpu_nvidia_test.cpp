@@ -477,7 +477,7 @@ TEST_F(NvidiaCollectorTest, ALostGpuOpensTheBuiltInGpuLostIncidentAndItResolvesW
     fake.set_result(1, "*", nvml::k_error_gpu_is_lost);
     for (int i = 0; i < 3; ++i) rules.tick(tick(*c).points);
     ASSERT_EQ(rules.notifications.size(), 1u) << rules.summary();
-    const Notification& fired = rules.notifications[0];
+    const Notification fired = rules.notifications[0];  // a copy: later ticks grow the vector
     EXPECT_EQ(fired.rule, "gpu_lost");
     EXPECT_EQ(fired.kind, NotificationKind::firing);
     EXPECT_EQ(fired.severity, Severity::critical);
