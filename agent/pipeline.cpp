@@ -202,7 +202,8 @@ TickOutcome Pipeline::tick(WallTime ts, const Instant& now, bool gap_before) {
     for (auto& n : eval.notifications) {
         n.host = ctx.host;
         if (n.window.empty() && n.kind != NotificationKind::refresh) n.window = window_for(n.series, ts);
-        auto items = m_preparer->prepare(n, ts);
+        // Due at once: a one-shot tick's stamp (the nearest slot) can lie ahead of the clock.
+        auto items = m_preparer->prepare(n, std::min(ts, now.wall));
         write.outbox.insert(write.outbox.end(), std::make_move_iterator(items.begin()),
                             std::make_move_iterator(items.end()));
     }

@@ -263,6 +263,33 @@ private:
 
 // RELIABILITY S2: the alert raised by a tick that cannot be written still goes out (from
 // memory), and once the database is writable again it is stored as delivered, never sent twice.
+// `boxmon sample` stamps its tick with the nearest interval slot, which can lie ahead of the
+// wall clock (a timer firing at 12:00:40 samples 12:01:00). The alert that tick raises is still
+// due at once: it goes out within this sample's delivery budget, not a sample later.
+TEST_F(PipelineTest, an_alert_from_a_tick_stamped_ahead_of_the_clock_goes_out_in_the_same_sample) {
+    test::HttpReceiver hook;
+    ASSERT_TRUE(hook.valid());
+    ChannelConfig c;
+    c.name = "hook";
+    c.type = ChannelType::webhook;
+    c.url.source = SecretRef::Source::inline_value;
+    c.url.value = Secret(hook.url("/alert"));
+    m_config.channels = {c};
+    m_config.rules[0].channels = {"hook"};
+    m_config.rules[0].for_samples = 1;
+    auto p = open();
+    ASSERT_TRUE(p);
+    m_clock.advance(40s);
+    const auto now = m_clock.now();
+    const WallTime ahead = std::chrono::ceil<std::chrono::minutes>(now.wall);
+    ASSERT_GT(ahead, now.wall);
+    const auto fired = p->tick(ahead, now, false);
+    ASSERT_EQ(fired.notifications, 1u);
+    const auto sent = p->dispatcher().run_for(5s);
+    EXPECT_EQ(sent.delivered, 1);
+    EXPECT_EQ(hook.count(), 1u);
+}
+
 TEST_F(PipelineTest, an_alert_raised_while_the_database_is_locked_goes_out_and_is_kept_as_delivered) {
     test::HttpReceiver hook;
     ASSERT_TRUE(hook.valid());
