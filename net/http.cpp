@@ -109,11 +109,18 @@ std::vector<std::string> secret_parts(std::string_view url) {
     if (path_start == std::string_view::npos) return parts;
     std::string_view tail = rest.substr(path_start);
     parts.emplace_back(tail);
+    // A short word of letters ("hook", "api", "alert") is a path's name, not a token: masking it
+    // would mask the channel called "hook" and every "alert" in the message too.
+    auto is_word = [](std::string_view segment) {
+        return segment.size() < 8 && std::all_of(segment.begin(), segment.end(), [](char ch) {
+                   return std::isalpha(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_' || ch == '.';
+               });
+    };
     std::size_t start = 0;
     while (start < tail.size()) {
         const auto end = tail.find_first_of("/?&=#", start);
         const auto len = (end == std::string_view::npos ? tail.size() : end) - start;
-        parts.emplace_back(tail.substr(start, len));
+        if (!is_word(tail.substr(start, len))) parts.emplace_back(tail.substr(start, len));
         if (end == std::string_view::npos) break;
         start = end + 1;
     }

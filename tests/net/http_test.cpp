@@ -81,6 +81,13 @@ TEST(Scrub, masks_url_tokens_user_info_and_header_values) {
     EXPECT_NE(out.find("<secret>"), std::string::npos) << out;
 }
 
+TEST(Scrub, leaves_short_words_of_a_url_path_alone_but_not_short_tokens) {
+    const Secret url("http://127.0.0.1:9/hook/alert?key=ab12");
+    const std::string out =
+        scrub("channel \"hook\": alert 7 failed; POST http://127.0.0.1:9/hook/alert?key=ab12; ab12", {&url});
+    EXPECT_EQ(out, "channel \"hook\": alert 7 failed; POST http://127.0.0.1:9; <secret>") << out;
+}
+
 TEST(Excerpt, makes_answers_safe_one_line_and_short) {
     EXPECT_EQ(excerpt("bad\r\nthing \xff"), "bad\\r\\nthing \xEF\xBF\xBD");
     EXPECT_LE(excerpt(std::string(5000, 'x')).size(), 200u);
