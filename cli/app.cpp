@@ -30,6 +30,10 @@ Result<LoadedConfig> load_effective_config(const GlobalOptions& options) {
     return loaded;
 }
 
+WallTime latest_stamp(const Config& config, WallTime now) {
+    return now + std::chrono::duration_cast<std::chrono::milliseconds>(config.general.interval);
+}
+
 RootFs root_fs(const GlobalOptions& options) {
     RootFs host;
     return RootFs(options.root_proc.empty() ? host.proc_root() : std::filesystem::path(options.root_proc),

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/clock.hpp"
 #include "core/config_load.hpp"
 #include "core/fs.hpp"
 #include "core/result.hpp"
@@ -30,6 +31,10 @@ struct GlobalOptions {
 Result<LoadedConfig> load_effective_config(const GlobalOptions& options);
 // The /proc and /sys roots (--root-proc/--root-sys, or the host's).
 RootFs root_fs(const GlobalOptions& options);
+// The latest stamp a stored tick can carry at `now`: `boxmon sample` stamps the nearest interval
+// slot, up to half an interval ahead of the clock. Readers of "until now" read until this, or
+// the incident a sample at 12:00:40 opened at 12:01:00 is not there yet.
+WallTime latest_stamp(const Config& config, WallTime now);
 
 // Each subcommand file registers itself on the app.
 void add_run_command(CLI::App& app, GlobalOptions& options);

@@ -41,7 +41,7 @@ Result<int> run_alerts(const GlobalOptions& options, const AlertsOptions& opts) 
     }
     const WallTime now = SystemClock::instance().wall();
     const WallTime since = now - *window;
-    BOXMON_TRY(incidents, (*db)->incidents(since, now));
+    BOXMON_TRY(incidents, (*db)->incidents(since, latest_stamp(loaded.config, now)));
     BOXMON_TRY(rows, (*db)->outbox().recent(since, 10000));
     BOXMON_TRY(counts, (*db)->outbox().counts());
     std::map<std::string, std::vector<const OutboxRow*>> by_incident;

@@ -95,7 +95,7 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
     BOXMON_TRY(last, db->last_tick());
     BOXMON_TRY(series, db->series());
     BOXMON_TRY(states, db->load_rule_states());
-    BOXMON_TRY(open_incidents, db->incidents(WallTime{}, now, true));
+    BOXMON_TRY(open_incidents, db->incidents(WallTime{}, latest_stamp(config, now), true));
     BOXMON_TRY(outbox, db->outbox().counts());
     BOXMON_TRY(trouble, delivery_trouble(*db, config, now));
 
@@ -254,7 +254,7 @@ Result<int> run_query(const GlobalOptions& options, const QueryOptions& opts) {
     }
     BOXMON_TRY(db, open_read_only(loaded.config));
     const WallTime now = SystemClock::instance().wall();
-    BOXMON_TRY(points, db->query(*key, now - window, now, resolution));
+    BOXMON_TRY(points, db->query(*key, now - window, latest_stamp(loaded.config, now), resolution));
     if (opts.json) {
         json arr = json::array();
         for (const auto& p : points)
@@ -315,13 +315,14 @@ Result<int> run_export(const GlobalOptions& options, const ExportOptions& opts) 
     BOXMON_TRY(db, open_read_only(loaded.config));
     const WallTime now = SystemClock::instance().wall();
     const WallTime since = now - window;
+    const WallTime until = latest_stamp(loaded.config, now);
     const auto resolution = store::resolution_for(window);
 
     if (opts.format == "json") {
         BOXMON_TRY(series, db->series());
         json out = json::array();
         for (const auto& s : series) {
-            BOXMON_TRY(points, db->query(s.key, since, now, resolution));
+            BOXMON_TRY(points, db->query(s.key, since, until, resolution));
             if (points.empty()) continue;
             json arr = json::array();
             for (const auto& p : points) arr.push_back({format_iso8601(p.ts), p.value});
@@ -335,7 +336,7 @@ Result<int> run_export(const GlobalOptions& options, const ExportOptions& opts) 
     // The GPU column takes the first GPU whatever its labels are.
     const auto columns = csv_columns();
     std::map<WallTime, std::vector<std::optional<double>>> rows;
-    BOXMON_TRY(ticks, db->ticks(since, now));
+    BOXMON_TRY(ticks, db->ticks(since, until));
     if (resolution == store::Resolution::raw)
         for (const auto& [ts, gap] : ticks) rows[ts].resize(columns.size());
     BOXMON_TRY(all_series, db->series());
@@ -346,7 +347,7 @@ Result<int> run_export(const GlobalOptions& options, const ExportOptions& opts) 
             if (!key && c == 1 && s.key.name() == "gpu_util_percent") key = s.key;
         }
         if (!key) continue;
-        BOXMON_TRY(points, db->query(*key, since, now, resolution));
+        BOXMON_TRY(points, db->query(*key, since, until, resolution));
         for (const auto& p : points) {
             auto& row = rows[p.ts];
             row.resize(columns.size());

@@ -75,7 +75,7 @@ void read_history(const Config& config, WallTime since, WallTime now, report::Re
     std::vector<report::SeriesHistory> series;
     std::string metric_error;
     for (const auto& metric : report::report_metrics()) {
-        auto r = st.query_metric(metric, since, now, resolution);
+        auto r = st.query_metric(metric, since, latest_stamp(config, now), resolution);
         if (!r) {
             metric_error = r.error().message;
             continue;
@@ -93,13 +93,13 @@ void read_history(const Config& config, WallTime since, WallTime now, report::Re
         in.metrics = std::move(series);
 
     report::IncidentData data;
-    auto window = st.incidents(since, now);
+    auto window = st.incidents(since, latest_stamp(config, now));
     if (!window) {
         in.incidents = fail(std::move(window).error());
         return;
     }
     data.in_window = std::move(*window);
-    if (auto open = st.incidents(since, now, true)) data.open = std::move(*open);
+    if (auto open = st.incidents(since, latest_stamp(config, now), true)) data.open = std::move(*open);
     if (auto counts = st.outbox().counts()) data.outbox = *counts;
     if (auto recent = st.outbox().recent(since, 20)) data.recent_deliveries = std::move(*recent);
     in.incidents = std::move(data);

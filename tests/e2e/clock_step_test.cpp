@@ -4,6 +4,7 @@
 // later than the last, each step is said once, no gap is recorded, rates stay sane, and an
 // incident that fired before the steps is neither repeated nor lost.
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -13,6 +14,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/test_support.hpp"
 
@@ -64,7 +68,22 @@ protected:
     // What libfaketime adds to the real wall clock from now on (it re-reads the file each call).
     void set_offset(const std::string& offset) { write_file(m_dir / "faketime", offset + "\n", 0644); }
 
+    // A boxmon command under libfaketime, as the daemon runs.
+    ProcessResult cli(std::vector<std::string> args) const {
+        std::vector<std::string> argv{boxmon_binary().string(), "--config", (m_dir / "boxmon.toml").string(),
+                                      "--state-dir", (m_dir / "state").string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_process(argv, faked());
+    }
+
     std::unique_ptr<Process> start() {
+        return std::make_unique<Process>(
+            std::vector<std::string>{boxmon_binary().string(), "--config", (m_dir / "boxmon.toml").string(),
+                                     "--state-dir", (m_dir / "state").string(), "--log-level", "debug", "run"},
+            faked());
+    }
+
+    RunOptions faked() const {
         RunOptions o;
         o.env["LD_PRELOAD"] = BOXMON_FAKETIME_LIBRARY;
         o.env["FAKETIME_TIMESTAMP_FILE"] = (m_dir / "faketime").string();
@@ -74,10 +93,8 @@ protected:
         // Under AddressSanitizer its runtime must come first unless told otherwise.
         const char* asan = std::getenv("ASAN_OPTIONS");
         o.env["ASAN_OPTIONS"] = std::string(asan ? asan : "") + (asan && *asan ? ":" : "") + "verify_asan_link_order=0";
-        return std::make_unique<Process>(
-            std::vector<std::string>{boxmon_binary().string(), "--config", (m_dir / "boxmon.toml").string(),
-                                     "--state-dir", (m_dir / "state").string(), "--log-level", "debug", "run"},
-            o);
+        o.timeout = 30s;
+        return o;
     }
 
     // Waits until the daemon has logged `n` more committed ticks than `seen`.
@@ -152,6 +169,45 @@ TEST_F(ClockStep, back_an_hour_and_forward_two_keep_every_tick_once_in_order_and
     EXPECT_EQ(sqlite(db, "SELECT count(*) FROM outbox o JOIN incidents i ON i.id = o.incident_id "
                          "WHERE i.rule = 'always'"),
               "1\n");
+}
+
+}  // namespace
+}  // namespace boxmon::test
+
+namespace boxmon::test {
+namespace {
+
+// `boxmon sample` stamps the nearest slot: run at hh:mm:40 with the default 60 s interval, its
+// tick is stamped hh:mm+1:00, 20 s ahead of the clock. The readers that run right after it
+// (alerts, status, query, export) still see that tick and the incident it opened.
+TEST_F(ClockStep, readers_see_a_sample_stamped_ahead_of_the_clock) {
+    write_file(m_dir / "boxmon.toml",
+               "[collectors]\ndisable = [\"gpu_nvidia\"]\n[rule_defaults]\nbuiltin = false\n"
+               "[[rules]]\nname = \"always\"\nmetric = \"mem_used_percent\"\nop = \">=\"\ncritical = 0\n"
+               "for = 1\n",
+               0600);
+    const auto real_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    set_offset(fmt::format("+{}s", ((40 - real_s % 60) + 60) % 60));  // the fake clock reads :40
+    const auto sample = cli({"sample"});
+    ASSERT_EQ(sample.exit_code, 0) << sample.err;
+    const auto status = cli({"status", "--json"});
+    ASSERT_EQ(status.exit_code, 0) << status.out << status.err;
+    const auto state = nlohmann::json::parse(status.out);
+    const std::string stamp = state.at("last_sample").get<std::string>();
+    ASSERT_NE(stamp.find(":00Z"), std::string::npos) << "stamped on the minute ahead: " << stamp;
+    EXPECT_EQ(state.at("open_incidents").size(), 1u) << status.out;
+
+    const auto alerts = cli({"alerts", "--json", "--since", "1h"});
+    ASSERT_EQ(alerts.exit_code, 0) << alerts.err;
+    EXPECT_EQ(nlohmann::json::parse(alerts.out).at("incidents").size(), 1u) << alerts.out;
+    const auto query = cli({"query", "mem_used_percent", "--since", "1h", "--json"});
+    ASSERT_EQ(query.exit_code, 0) << query.err;
+    EXPECT_EQ(nlohmann::json::parse(query.out).at("points").size(), 1u) << query.out;
+    const auto csv = cli({"export", "--since", "1h"});
+    ASSERT_EQ(csv.exit_code, 0) << csv.err;
+    EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 2) << "header and the one tick:\n" << csv.out;
 }
 
 }  // namespace
