@@ -11,12 +11,19 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <chrono>
 #include <csignal>
+#include <iostream>
 #include <random>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "core/fs.hpp"
+#include "store/schema.hpp"
 #include "store/sqlite_util.hpp"
 #include "store/store.hpp"
 #include "store_test_util.hpp"
@@ -248,6 +255,121 @@ TEST(StoreFaults, KillNineAtRandomMomentsLosesNoCommittedTick) {
                                            "(SELECT max(ts) / {0} * {0} FROM ticks)", step)))
             << step;
     }
+}
+
+// A schema version 1 database of `series` series over `ticks` one-minute ticks, as the previous
+// boxmon left it (C4's fixture: large enough that its migration takes a while).
+void write_v1_database(const fs::path& db, int series, int ticks) {
+    sqlite3* c = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &c), SQLITE_OK);
+    auto exec = [&](const std::string& q) {
+        char* msg = nullptr;
+        ASSERT_EQ(sqlite3_exec(c, q.c_str(), nullptr, nullptr, &msg), SQLITE_OK) << (msg ? msg : "") << "\n" << q;
+    };
+    exec("PRAGMA page_size=4096; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL");
+    exec("BEGIN");
+    exec(detail::kSchemaV1);
+    exec("PRAGMA user_version=1");
+    const std::int64_t start = to_unix_ms(test::t0());
+    const std::int64_t end = start + (ticks - 1) * 60'000;
+    for (int k = 1; k <= series; ++k)
+        exec(fmt::format("INSERT INTO series(id, name, key, labels_json, first_seen, last_seen) VALUES "
+                         "({0}, 'm', 'm{{k=\"{0}\"}}', '{{\"k\":\"{0}\"}}', {1}, {2})",
+                         k, start, end));
+    sqlite3_stmt* tick = nullptr;
+    sqlite3_stmt* sample = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(c, "INSERT INTO ticks(ts, collectors_ok, points) VALUES(?1, 1, ?2)", -1, &tick,
+                                 nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_prepare_v2(c, "INSERT INTO samples VALUES(?1, ?2, ?3)", -1, &sample, nullptr), SQLITE_OK);
+    for (int i = 0; i < ticks; ++i) {
+        const std::int64_t ts = start + i * 60'000;
+        sqlite3_bind_int64(tick, 1, ts);
+        sqlite3_bind_int(tick, 2, series);
+        ASSERT_EQ(sqlite3_step(tick), SQLITE_DONE);
+        sqlite3_reset(tick);
+        for (int k = 1; k <= series; ++k) {
+            sqlite3_bind_int(sample, 1, k);
+            sqlite3_bind_int64(sample, 2, ts);
+            sqlite3_bind_double(sample, 3, k * 0.5 + i);
+            ASSERT_EQ(sqlite3_step(sample), SQLITE_DONE);
+            sqlite3_reset(sample);
+        }
+    }
+    sqlite3_finalize(tick);
+    sqlite3_finalize(sample);
+    exec("COMMIT");
+    ASSERT_EQ(sqlite3_close(c), SQLITE_OK);
+}
+
+// C4: a child migrating a large version 1 database is SIGKILLed at random moments. After every
+// kill the database is intact and either still version 1 with every v1 row (the migration rolls
+// back whole) or version 2 with every sample readable; user_version always matches the layout.
+// A kill that left uncommitted migration pages in the WAL proves one landed mid-migration.
+TEST(StoreFaults, KillNineDuringTheSchemaMigrationLeavesVersionOneWholeOrVersionTwoComplete) {
+    TempDir dir;
+    constexpr int kSeries = 60;
+    constexpr int kTicks = 4000;
+    const std::string total = std::to_string(kSeries * kTicks);
+    const fs::path fixture = dir / "v1.db";
+    write_v1_database(fixture, kSeries, kTicks);
+    ASSERT_FALSE(fs::exists(dir / "v1.db-wal")) << "the fixture closed with its WAL checkpointed";
+    const fs::path db = dir / "boxmon.db";
+
+    // How long a whole migration takes here, to spread the kills over it.
+    fs::copy_file(fixture, db);
+    const auto started = std::chrono::steady_clock::now();
+    const auto whole = boxmon::test::run_process({BOXMON_STORE_HELPER, "commit", db.string(), "0"});
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    ASSERT_EQ(whole.exit_code, 0) << whole.err;
+    ASSERT_EQ(sql_text(db, "PRAGMA user_version"), "2");
+    ASSERT_EQ(sql_text(db, "SELECT count(*) FROM samples"), total);
+    std::cout << "[ INFO ] migrating " << total << " samples took " << took.count() << " ms\n";
+
+    std::mt19937 rng(4);
+    std::uniform_int_distribution<long> delay_ms(0, std::max<long>(1, took.count()));
+    int mid_migration = 0;
+    int completed = 0;
+    // Twelve rounds, and more (up to forty) until one has landed inside the migration.
+    for (int round = 0; round < 12 || (mid_migration == 0 && round < 40); ++round) {
+        for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
+        fs::copy_file(fixture, db);
+        boxmon::test::Process child({BOXMON_STORE_HELPER, "commit", db.string(), "0"});
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+        child.signal(SIGKILL);
+        const auto result = child.wait(std::chrono::seconds(10));
+        ASSERT_TRUE(result.signal == SIGKILL || result.exit_code == 0) << result.err;
+        std::error_code ec;
+        const auto wal_bytes = fs::file_size(db.string() + "-wal", ec);
+        const bool wal_had_pages = !ec && wal_bytes > 0;
+
+        ASSERT_EQ(sql_text(db, "PRAGMA integrity_check"), "ok") << "round " << round;
+        const std::string version = sql_text(db, "PRAGMA user_version");
+        const std::string samples_type = sql_text(db, "SELECT type FROM sqlite_master WHERE name = 'samples'");
+        const std::string chunks = sql_text(db, "SELECT count(*) FROM sqlite_master WHERE name = 'sample_chunks'");
+        if (version == "1") {
+            EXPECT_EQ(samples_type, "table") << "round " << round;
+            EXPECT_EQ(chunks, "0") << "round " << round << ": a version 1 database with version 2 tables";
+            mid_migration += wal_had_pages && result.signal == SIGKILL;
+        } else {
+            ASSERT_EQ(version, "2") << "round " << round;
+            EXPECT_EQ(samples_type, "view") << "round " << round;
+            EXPECT_EQ(chunks, "1") << "round " << round;
+            ++completed;
+        }
+        EXPECT_EQ(sql_text(db, "SELECT count(*) FROM samples"), total) << "round " << round << ", version " << version;
+    }
+    std::cout << "[ INFO ] " << mid_migration << " kills mid-migration, " << completed << " after it\n";
+    EXPECT_GT(mid_migration, 0) << "no kill landed inside the migration; nothing was tested";
+
+    // The next start finishes what the kill interrupted, and every answer is the same.
+    auto store = open_ok(options_for(db));
+    ASSERT_TRUE(store);
+    EXPECT_EQ(sql_text(db, "PRAGMA user_version"), "2");
+    auto points = store->query(SeriesKey("m", {{"k", "7"}}), test::t0(), test::t0() + std::chrono::minutes(kTicks));
+    ASSERT_TRUE(points) << points.error().message;
+    ASSERT_EQ(points->size(), static_cast<std::size_t>(kTicks));
+    EXPECT_EQ(points->back().value, 7 * 0.5 + (kTicks - 1));
 }
 
 // Reads the 5-minute buckets of the last 2 hours (the 5-minute retention the helper uses) for
