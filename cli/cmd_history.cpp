@@ -133,6 +133,9 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
     // A monitor watching the monitor: stale when the last tick is more than three intervals old.
     const bool stale = !last || (now - *last) > 3 * config.general.interval;
     const int code = stale ? k_exit_stale : 0;
+    // Running but not storing: the daemon keeps its ticks in memory while the database refuses
+    // them (disk full, read-only, locked: RELIABILITY S1, S3, S5), and says why in its log.
+    const bool not_storing = stale && holder && holder->mode != "sample";
 
     if (opts.json) {
         json j;
@@ -140,6 +143,7 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
         j["daemon"] = holder ? json{{"pid", holder->pid}, {"mode", holder->mode}} : json(nullptr);
         j["last_sample"] = last ? json(format_iso8601(*last)) : json(nullptr);
         j["stale"] = stale;
+        j["storage_degraded"] = not_storing;
         j["last_sample_age_seconds"] =
             last ? json(std::chrono::duration_cast<std::chrono::seconds>(now - *last).count()) : json(nullptr);
         const auto& report = db->open_report();
@@ -181,16 +185,28 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
                                                 : std::string("not running"));
     out += fmt::format("database  {}\n", db->path().string());
     if (const auto& report = db->open_report(); report.moved_aside)
-        out += fmt::format("          a corrupt database was moved aside to {}\n", report.moved_aside->string());
-    out += fmt::format("last      {}{}\n",
-                       last ? fmt::format("{} ({})", format_iso8601(*last), age_text(*last, now)) : std::string("no sample yet"),
-                       stale ? fmt::format("  STALE: older than 3 intervals ({}); is boxmon run or its timer running?",
-                                           format_duration(3 * config.general.interval))
-                             : std::string());
+        out +=
+            fmt::format("          a corrupt database was moved aside to {}\n", report.moved_aside->string());
+    out += fmt::format(
+        "last      {}{}\n",
+        last ? fmt::format("{} ({})", format_iso8601(*last), age_text(*last, now))
+             : std::string("no sample yet"),
+        stale ? fmt::format("  STALE: older than 3 intervals ({}); is boxmon run or its timer running?",
+                            format_duration(3 * config.general.interval))
+              : std::string());
+    if (not_storing)
+        out += fmt::format(
+            "          STORAGE DEGRADED: the daemon (PID {}) is running but has stored nothing {}; "
+            "its writes to {} fail (disk full, read-only or locked) or it is stuck, and its log "
+            "says which\n",
+            holder->pid,
+            last ? "for " + format_duration(std::chrono::duration_cast<std::chrono::seconds>(now - *last))
+                 : std::string("since it started"),
+            db->path().string());
     out += fmt::format("alerts    {} pending, {} dead{}\n", outbox.pending, outbox.dead,
-                       outbox.oldest_pending ? fmt::format(" (oldest pending since {})",
-                                                           format_iso8601(*outbox.oldest_pending))
-                                             : std::string());
+                       outbox.oldest_pending
+                           ? fmt::format(" (oldest pending since {})", format_iso8601(*outbox.oldest_pending))
+                           : std::string());
     for (const auto& c : config.channels)
         if (c.tls_skip_verify)
             out += fmt::format("          WARNING: channel \"{}\" does not verify its receiver's TLS certificate "

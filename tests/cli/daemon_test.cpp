@@ -77,6 +77,50 @@ TEST_F(Daemon, a_second_daemon_exits_1_naming_the_first_and_sample_steps_aside) 
     EXPECT_EQ(run.wait(5s).exit_code, 0);
 }
 
+// RELIABILITY S1/S5 as `status` tells it: while another process holds the database's write
+// lock the daemon keeps its ticks in memory, and status says storage is degraded rather than
+// only "stale"; once the lock is gone the backlog lands and status is plain again.
+TEST_F(Daemon, status_says_storage_is_degraded_while_the_running_daemon_cannot_store) {
+    const std::string config = "[general]\ninterval = \"1s\"\n[collectors]\ndisable = [\"gpu_nvidia\"]\n"
+                               "[storage]\nbusy_timeout = \"100ms\"\n";
+    test::write_file(m_dir / "boxmon.toml", config, 0600);
+    test::Process run(args({"run"}));
+    ASSERT_TRUE(test::wait_until([&] { return last_sample().has_value(); }, 15s)) << run.err();
+    const auto status = [&](bool json) {
+        std::vector<std::string> a = {test::boxmon_binary().string(), "--config", (m_dir / "status.toml").string(),
+                                      "--state-dir", (m_dir / "state").string(), "status"};
+        if (json) a.push_back("--json");
+        return test::run_process(a, timeout_of(10s));
+    };
+    EXPECT_EQ(status(false).out.find("STORAGE DEGRADED"), std::string::npos);
+
+    // Another process takes the write lock and keeps it (a reader still reads, WAL mode).
+    test::Process holder({test::python3(), "-c",
+                          "import sqlite3, sys, time\n"
+                          "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                          "c.execute('BEGIN IMMEDIATE')\nprint('LOCKED', flush=True)\ntime.sleep(60)\n",
+                          (m_dir / "state" / "boxmon.db").string()});
+    ASSERT_TRUE(holder.wait_for_out("LOCKED", 10s)) << holder.err();
+    test::ProcessResult degraded;
+    ASSERT_TRUE(test::wait_until(
+        [&] {
+            degraded = status(false);
+            return degraded.exit_code == 3 && degraded.out.find("STORAGE DEGRADED") != std::string::npos;
+        },
+        15s))
+        << degraded.out << degraded.err << run.err();
+    EXPECT_NE(degraded.out.find("PID " + std::to_string(run.pid())), std::string::npos) << degraded.out;
+    const auto json = nlohmann::json::parse(status(true).out);
+    EXPECT_EQ(json.at("storage_degraded"), true) << json.dump();
+
+    holder.signal(SIGKILL);
+    (void)holder.wait(5s);
+    ASSERT_TRUE(test::wait_until([&] { return status(false).exit_code == 0; }, 15s)) << run.err();
+    EXPECT_EQ(nlohmann::json::parse(status(true).out).at("storage_degraded"), false);
+    run.signal(SIGTERM);
+    EXPECT_EQ(run.wait(5s).exit_code, 0);
+}
+
 TEST_F(Daemon, sighup_with_a_broken_file_keeps_the_running_configuration) {
     test::Process run(args({"run"}));
     ASSERT_TRUE(test::wait_until([&] { return last_sample().has_value(); }, 15s)) << run.err();
