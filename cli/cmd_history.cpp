@@ -191,8 +191,8 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
         "last      {}{}\n",
         last ? fmt::format("{} ({})", format_iso8601(*last), age_text(*last, now))
              : std::string("no sample yet"),
-        stale ? fmt::format("  STALE: older than 3 intervals ({}); is boxmon run or its timer running?",
-                            format_duration(3 * config.general.interval))
+        stale ? fmt::format("  STALE: older than 3 intervals ({}){}", format_duration(3 * config.general.interval),
+                            not_storing ? "" : "; is boxmon run or its timer running?")
               : std::string());
     if (not_storing)
         out += fmt::format(

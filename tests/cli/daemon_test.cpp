@@ -110,6 +110,10 @@ TEST_F(Daemon, status_says_storage_is_degraded_while_the_running_daemon_cannot_s
         15s))
         << degraded.out << degraded.err << run.err();
     EXPECT_NE(degraded.out.find("PID " + std::to_string(run.pid())), std::string::npos) << degraded.out;
+    EXPECT_NE(degraded.out.find("has stored nothing for "), std::string::npos) << degraded.out;
+    EXPECT_EQ(degraded.out.find("is boxmon run or its timer running?"), std::string::npos)
+        << "the daemon is running; asking whether it is contradicts the line below:\n"
+        << degraded.out;
     const auto json = nlohmann::json::parse(status(true).out);
     EXPECT_EQ(json.at("storage_degraded"), true) << json.dump();
 
