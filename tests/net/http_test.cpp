@@ -326,6 +326,12 @@ protected:
         m_pki = test::TestPki::get();
         if (m_pki == nullptr) GTEST_SKIP() << "python3-trustme could not make the test CA";
     }
+    // A POST to `rx` trusting the test CA.
+    Result<HttpResponse> post_trusting_the_ca(const HttpReceiver& rx) const {
+        TransferOptions o = quick();
+        o.ca_file = m_pki->ca();
+        return http_request(post(rx.url()), o);
+    }
     const test::TestPki* m_pki = nullptr;
 };
 
@@ -341,9 +347,7 @@ TEST_F(HttpsTest, a_server_from_an_unknown_ca_is_refused_without_ca_file) {
 
 TEST_F(HttpsTest, the_configured_ca_file_makes_it_trusted) {
     HttpReceiver rx(m_pki->cert("server"), m_pki->key("server"));
-    TransferOptions o = quick();
-    o.ca_file = m_pki->ca();
-    auto r = http_request(post(rx.url()), o);
+    auto r = post_trusting_the_ca(rx);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(rx.count(), 1u);
@@ -351,18 +355,14 @@ TEST_F(HttpsTest, the_configured_ca_file_makes_it_trusted) {
 
 TEST_F(HttpsTest, a_certificate_for_another_host_is_refused_even_from_the_right_ca) {
     HttpReceiver rx(m_pki->cert("wrong"), m_pki->key("wrong"));
-    TransferOptions o = quick();
-    o.ca_file = m_pki->ca();
-    auto r = http_request(post(rx.url()), o);
+    auto r = post_trusting_the_ca(rx);
     ASSERT_FALSE(r);
     EXPECT_EQ(rx.count(), 0u);
 }
 
 TEST_F(HttpsTest, a_certificate_from_another_ca_is_refused_with_ca_file) {
     HttpReceiver rx(m_pki->cert("rogue"), m_pki->key("rogue"));
-    TransferOptions o = quick();
-    o.ca_file = m_pki->ca();
-    auto r = http_request(post(rx.url()), o);
+    auto r = post_trusting_the_ca(rx);
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("check that ca_file holds"), std::string::npos) << r.error().message;
     EXPECT_EQ(rx.count(), 0u);
@@ -370,9 +370,7 @@ TEST_F(HttpsTest, a_certificate_from_another_ca_is_refused_with_ca_file) {
 
 TEST_F(HttpsTest, an_expired_certificate_is_refused_with_the_box_clock_in_the_advice) {
     HttpReceiver rx(m_pki->cert("expired"), m_pki->key("expired"));
-    TransferOptions o = quick();
-    o.ca_file = m_pki->ca();
-    auto r = http_request(post(rx.url()), o);
+    auto r = post_trusting_the_ca(rx);
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("certificate has expired"), std::string::npos) << r.error().message;
     EXPECT_NE(
@@ -384,9 +382,7 @@ TEST_F(HttpsTest, an_expired_certificate_is_refused_with_the_box_clock_in_the_ad
 
 TEST_F(HttpsTest, a_certificate_not_yet_valid_is_refused_with_the_box_clock_in_the_advice) {
     HttpReceiver rx(m_pki->cert("future"), m_pki->key("future"));
-    TransferOptions o = quick();
-    o.ca_file = m_pki->ca();
-    auto r = http_request(post(rx.url()), o);
+    auto r = post_trusting_the_ca(rx);
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("certificate is not yet valid"), std::string::npos) << r.error().message;
     EXPECT_NE(r.error().message.find("check this box's clock"), std::string::npos) << r.error().message;

@@ -23,7 +23,6 @@
 #include <thread>
 
 #include "core/fs.hpp"
-#include "store/schema.hpp"
 #include "store/sqlite_util.hpp"
 #include "store/store.hpp"
 #include "store_test_util.hpp"
@@ -262,14 +261,8 @@ TEST(StoreFaults, KillNineAtRandomMomentsLosesNoCommittedTick) {
 void write_v1_database(const fs::path& db, int series, int ticks) {
     sqlite3* c = nullptr;
     ASSERT_EQ(sqlite3_open(db.c_str(), &c), SQLITE_OK);
-    auto exec = [&](const std::string& q) {
-        char* msg = nullptr;
-        ASSERT_EQ(sqlite3_exec(c, q.c_str(), nullptr, nullptr, &msg), SQLITE_OK) << (msg ? msg : "") << "\n" << q;
-    };
-    exec("PRAGMA page_size=4096; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL");
-    exec("BEGIN");
-    exec(detail::kSchemaV1);
-    exec("PRAGMA user_version=1");
+    auto exec = [&](const std::string& q) { test::exec_ok(c, q); };
+    test::begin_v1_database(c);
     const std::int64_t start = to_unix_ms(test::t0());
     const std::int64_t end = start + (ticks - 1) * 60'000;
     for (int k = 1; k <= series; ++k)

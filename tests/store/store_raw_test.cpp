@@ -263,14 +263,8 @@ TEST(StoreRaw, AVersion1DatabaseIsMigratedAndGivesTheSameAnswers) {
     {
         sqlite3* c = nullptr;
         ASSERT_EQ(sqlite3_open(db.c_str(), &c), SQLITE_OK);
-        auto exec = [&](const std::string& q) {
-            char* msg = nullptr;
-            ASSERT_EQ(sqlite3_exec(c, q.c_str(), nullptr, nullptr, &msg), SQLITE_OK) << (msg ? msg : "") << "\n" << q;
-        };
-        exec("PRAGMA page_size=4096; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL");
-        exec("BEGIN");
-        exec(detail::kSchemaV1);
-        exec("PRAGMA user_version=1");
+        auto exec = [&](const std::string& q) { test::exec_ok(c, q); };
+        test::begin_v1_database(c);
         exec("INSERT INTO series(id, name, key, labels_json, first_seen, last_seen) VALUES "
              "(1, 'cpu_percent', 'cpu_percent', '{}', 0, 0), (2, 'load1', 'load1', '{}', 0, 0), "
              "(3, 'disk_used_percent', 'disk_used_percent{mount=\"/\"}', '{\"mount\":\"/\"}', 0, 0)");

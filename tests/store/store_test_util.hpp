@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/sample.hpp"
+#include "store/schema.hpp"
 #include "store/store.hpp"
 
 namespace boxmon::store::test {
@@ -85,6 +86,23 @@ private:
     std::ostringstream m_out;
     std::shared_ptr<spdlog::logger> m_previous;
 };
+
+// Runs `q` on `c`, failing the test with SQLite's message and the statement.
+inline void exec_ok(sqlite3* c, const std::string& q) {
+    char* msg = nullptr;
+    const int rc = sqlite3_exec(c, q.c_str(), nullptr, nullptr, &msg);
+    EXPECT_EQ(rc, SQLITE_OK) << (msg ? msg : "") << "\n" << q;
+    sqlite3_free(msg);
+}
+
+// Opens a transaction on `c` (a new file) holding schema version 1, as the previous boxmon
+// created it, for a test to fill and commit.
+inline void begin_v1_database(sqlite3* c) {
+    exec_ok(c, "PRAGMA page_size=4096; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL");
+    exec_ok(c, "BEGIN");
+    exec_ok(c, detail::kSchemaV1);
+    exec_ok(c, "PRAGMA user_version=1");
+}
 
 inline std::unique_ptr<Store> open_ok(const StoreOptions& o) {
     auto s = Store::open(o);
