@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -45,9 +47,7 @@ void log_open_report(const store::Store& s) {
                      "filesystem (shared memory, locks), so the database can be corrupted or stay locked: point "
                      "[general] state_dir (or [storage] path) at a local disk (said once for this database)",
                      s.path().parent_path().string(), r.network_filesystem);
-    if (r.moved_aside)
-        spdlog::error("the database was corrupt ({}); it was moved aside to {} and a new one started",
-                      r.corruption, r.moved_aside->string());
+    // A corrupt database moved aside is logged by the store, as an error.
 }
 
 }  // namespace
@@ -75,16 +75,9 @@ Pipeline::~Pipeline() {
 Result<std::unique_ptr<Pipeline>> Pipeline::open(const Config& config, PipelineOptions options) {
     if (!options.clock) options.clock = &SystemClock::instance();
     std::unique_ptr<Pipeline> p(new Pipeline(config, std::move(options)));
-    auto so = store_options(p->m_config, !p->m_options.one_shot);
-    if (p->m_options.one_shot) {
-        // A sample a minute: checkpoint every ~40 ticks (about 3 pages each) rather than at
-        // every exit; the next sample's open then reads at most ~512 KiB of log.
-        so.checkpoint_on_close = false;
-        so.wal_autocheckpoint_pages = 128;
-    }
-    BOXMON_TRY(store, store::Store::open(so));
-    p->m_store = std::move(store);
-    log_open_report(*p->m_store);
+    BOXMON_TRY(preparer, alerting::Preparer::create(p->m_config));
+    p->m_preparer = std::make_unique<alerting::Preparer>(std::move(preparer));
+    BOXMON_CHECK(p->open_storage(""));
 
     BOXMON_TRY(counters, p->m_store->load_counters());
     p->m_counters = std::move(counters);
@@ -92,19 +85,133 @@ Result<std::unique_ptr<Pipeline>> Pipeline::open(const Config& config, PipelineO
     p->m_last_tick = last;
     BOXMON_TRY(states, p->m_store->load_rule_states());
     for (const auto& problem : p->m_engine.restore(states)) spdlog::warn("rule state dropped: {}", problem);
+    return p;
+}
 
-    BOXMON_TRY(preparer, alerting::Preparer::create(p->m_config));
-    p->m_preparer = std::make_unique<alerting::Preparer>(std::move(preparer));
-    OutboxStore* outbox = &p->m_store->outbox();
-    if (!p->m_options.one_shot) {
+Result<void> Pipeline::open_storage(const std::string& move_aside_reason) {
+    auto so = store_options(m_config, !m_options.one_shot);
+    if (m_options.one_shot) {
+        // A sample a minute: checkpoint every ~40 ticks (about 3 pages each) rather than at
+        // every exit; the next sample's open then reads at most ~512 KiB of log.
+        so.checkpoint_on_close = false;
+        so.wal_autocheckpoint_pages = 128;
+    }
+    so.move_aside_reason = move_aside_reason;
+    BOXMON_TRY(store, store::Store::open(so));
+    m_store = std::move(store);
+    log_open_report(*m_store);
+    if (m_store->open_report().moved_aside) queue_moved_aside_notice(m_store->open_report());
+
+    OutboxStore* outbox = &m_store->outbox();
+    if (!m_options.one_shot) {
         // The dispatcher's threads use their own connection, so a slow send never holds the
         // tick's connection and the tick's transaction never waits on a send.
-        BOXMON_TRY(second, store::Store::open(store_options(p->m_config, false)));
-        p->m_dispatch_store = std::move(second);
-        outbox = &p->m_dispatch_store->outbox();
+        BOXMON_TRY(second, store::Store::open(store_options(m_config, false)));
+        m_dispatch_store = std::move(second);
+        outbox = &m_dispatch_store->outbox();
     }
-    p->m_dispatcher = std::make_unique<alerting::Dispatcher>(p->m_config, *outbox, *p->m_options.clock);
-    return p;
+    m_dispatcher = std::make_unique<alerting::Dispatcher>(m_config, *outbox, *m_options.clock);
+    return ok();
+}
+
+void Pipeline::queue_moved_aside_notice(const store::OpenReport& report) {
+    const WallTime now = m_options.clock->wall();
+    Notification n = alerting::internal_notification(
+        fmt::format("boxmon-database-moved-aside-{}", to_unix_ms(now)), NotificationKind::firing, "database_corrupt",
+        fmt::format("the database {} was corrupt ({}); boxmon moved it aside to {} (kept, with its -wal and -shm) and "
+                    "started a new one, so history before this point is in the moved file. Corruption usually "
+                    "means a failing disk or a filesystem that lost writes: check the kernel log and the disk's "
+                    "health",
+                    m_store->path().string(), report.corruption, report.moved_aside->string()),
+        now);
+    n.host = host_name(m_config);
+    auto items = m_preparer->prepare(n, now);
+    m_notices.insert(m_notices.end(), std::make_move_iterator(items.begin()), std::make_move_iterator(items.end()));
+}
+
+bool Pipeline::note_corruption() {
+    if (m_corrupt) return true;
+    auto seen = m_store->corruption();
+    if (!seen && m_dispatch_store) seen = m_dispatch_store->corruption();
+    if (!seen) return false;
+    m_corrupt = std::move(seen);
+    spdlog::error("the database {} is corrupt: {}; nothing more is written to it: it is moved aside (kept) and a "
+                  "new one started",
+                  m_store->path().string(), *m_corrupt);
+    return true;
+}
+
+void Pipeline::recover_from_corruption(TickOutcome& out, const Sample& sample) {
+    if (!note_corruption()) return;
+    // The stamp in the moved file's name is the system clock's.
+    const WallTime now = std::chrono::floor<Millis>(std::chrono::system_clock::now());
+    if (const auto last = store::newest_move_aside(m_store->path());
+        last && now >= *last && now - *last < std::chrono::hours(1)) {
+        if (!m_corrupt_held_said)
+            spdlog::error("a corrupt database was already moved aside here at {}; boxmon moves at most one "
+                          "an hour (a disk that keeps damaging files needs a person), so ticks wait in memory "
+                          "until {} and are then written to a new database",
+                          format_iso8601(*last), format_iso8601(*last + std::chrono::hours(1)));
+        m_corrupt_held_said = true;
+        return;
+    }
+
+    // What the old file still gives, as far as it can be read: the alerts not yet delivered
+    // (from the database and from memory) and the open incidents.
+    m_dispatcher->stop(std::chrono::seconds(5));
+    std::vector<OutboxItem> carried;
+    for (auto& row : m_dispatcher->take_unpersisted())
+        if (row.state == OutboxState::pending) carried.push_back(std::move(row.item));
+    if (auto due = m_store->outbox().due(WallTime::max(), 100000)) {
+        for (auto& row : *due) carried.push_back(std::move(row.item));
+    } else {
+        spdlog::error("cannot read the undelivered alerts from the corrupt database ({}); they stay in the moved "
+                      "file and are not sent", due.error().message);
+    }
+    std::vector<Incident> open_incidents;
+    if (auto inc = m_store->incidents(WallTime{}, WallTime::max(), true)) open_incidents = std::move(*inc);
+    else spdlog::warn("cannot read the open incidents from the corrupt database: {}", inc.error().message);
+
+    const std::string reason = *m_corrupt;
+    m_dispatcher.reset();
+    m_dispatch_store.reset();
+    m_store.reset();
+    if (auto opened = open_storage(reason); !opened) {
+        spdlog::error("cannot move the corrupt database aside and start a new one: {}", opened.error().message);
+        // Back to the file as it is (never left without a store); tried again within the hour
+        // only if the move did not happen.
+        if (auto again = open_storage(""); !again) {
+            spdlog::critical("cannot open any database ({}); exiting so that the service manager restarts boxmon",
+                             again.error().message);
+            std::exit(1);
+        }
+        if (!m_options.one_shot) m_dispatcher->start();
+        return;
+    }
+    m_corrupt.reset();
+    m_corrupt_held_said = false;
+
+    // The new database carries on where the old one stopped: the waiting ticks (or this one
+    // again, when it was committed to the old file) with the undelivered alerts and open
+    // incidents before them and the rule states after them.
+    if (m_backlog.empty()) {
+        store::TickWrite again;
+        again.sample = sample;
+        again.counters = m_counters;
+        m_backlog.push_back(std::move(again));
+    }
+    auto& first = m_backlog.front();
+    first.incidents.insert(first.incidents.begin(), open_incidents.begin(), open_incidents.end());
+    first.outbox.insert(first.outbox.begin(), std::make_move_iterator(carried.begin()),
+                        std::make_move_iterator(carried.end()));
+    first.outbox.insert(first.outbox.end(), std::make_move_iterator(m_notices.begin()),
+                        std::make_move_iterator(m_notices.end()));
+    m_notices.clear();
+    auto states = m_engine.snapshot(m_backlog.back().sample.ts);
+    auto& last = m_backlog.back().rule_states;
+    last.insert(last.begin(), std::make_move_iterator(states.begin()), std::make_move_iterator(states.end()));
+    if (!m_options.one_shot) m_dispatcher->start();
+    flush_backlog(out);
 }
 
 bool Pipeline::counters_from_other_boot(const std::string& boot_id) const {
@@ -128,11 +235,13 @@ std::vector<WindowPoint> Pipeline::window_for(const SeriesKey& key, WallTime ts)
 }
 
 void Pipeline::flush_backlog(TickOutcome& out) {
-    while (!m_backlog.empty()) {
+    // Damage met since the last write (a query, maintenance, the dispatcher): write no more.
+    while (!m_backlog.empty() && !note_corruption()) {
         auto& next = m_backlog.front();
         auto r = m_store->commit_tick(next);
         if (!r) {
             out.store_error = r.error().message;
+            if (m_store->corruption()) break;  // said by note_corruption; moved aside after the tick
             if (!m_degraded)
                 spdlog::error("cannot write to the database {}: {}; samples are kept in memory and written "
                               "when it recovers",
@@ -154,6 +263,8 @@ void Pipeline::flush_backlog(TickOutcome& out) {
     }
     out.stored = m_backlog.empty();
     out.backlog = m_backlog.size();
+    if (!out.stored && m_corrupt && out.store_error.empty())
+        out.store_error = "the database is corrupt (" + *m_corrupt + "); ticks wait in memory";
 }
 
 SelfMetrics Pipeline::self_metrics(const TickOutcome* outcome) {
@@ -199,6 +310,7 @@ TickOutcome Pipeline::tick(WallTime ts, const Instant& now, bool gap_before) {
     auto eval = m_engine.evaluate(pass.sample, ctx, gap_before);
 
     store::TickWrite write;
+    write.outbox = std::exchange(m_notices, {});
     for (auto& n : eval.notifications) {
         n.host = ctx.host;
         if (n.window.empty() && n.kind != NotificationKind::refresh) n.window = window_for(n.series, ts);
@@ -228,6 +340,7 @@ TickOutcome Pipeline::tick(WallTime ts, const Instant& now, bool gap_before) {
                           k_backlog_max, m_dropped);
     }
     flush_backlog(out);
+    recover_from_corruption(out, pass.sample);
     out.duration = std::chrono::steady_clock::now() - started;
 
     if (!out.stored && !outbox_copy.empty()) {

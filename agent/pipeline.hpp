@@ -4,7 +4,8 @@
 // transaction (sample, counters, rule states, incidents, outbox) -> bounded maintenance ->
 // dispatcher woken. When the store cannot be written (locked, disk full, read-only) ticks wait in
 // a bounded backlog and are written, in order, once it recovers; notifications raised meanwhile
-// are delivered from memory (RELIABILITY S2).
+// are delivered from memory (RELIABILITY S2). A database found corrupt mid-run is moved aside
+// and a new one started in its place (S4e).
 
 #include <chrono>
 #include <deque>
@@ -71,6 +72,18 @@ private:
     std::vector<WindowPoint> window_for(const SeriesKey& key, WallTime ts);
     void flush_backlog(TickOutcome& out);
     void write_textfile(const Sample& sample, const TickOutcome& out);
+    // Opens both connections and the dispatcher; a non-empty `move_aside_reason` moves the
+    // existing database aside first. A database moved aside (now or by the checks at open)
+    // queues one internal notification for the next write.
+    Result<void> open_storage(const std::string& move_aside_reason);
+    // A connection met corruption (S4e): writing stops at once; at the end of the tick the file
+    // is moved aside and a new database started, carrying over the rule states, the open
+    // incidents and the undelivered alerts, with the waiting ticks written there. At most one
+    // move-aside an hour: a disk that keeps damaging files does not spin.
+    void recover_from_corruption(TickOutcome& out, const Sample& sample);
+    void queue_moved_aside_notice(const store::OpenReport& report);
+    // Whether a connection has met corruption (logged once, when first seen).
+    bool note_corruption();
 
     Config m_config;
     PipelineOptions m_options;
@@ -86,6 +99,9 @@ private:
     std::deque<store::TickWrite> m_backlog;
     bool m_degraded = false;
     std::size_t m_dropped = 0;
+    std::optional<std::string> m_corrupt;  // the damage a connection met; nothing is written meanwhile
+    bool m_corrupt_held_said = false;      // the one-an-hour limit has been logged
+    std::vector<OutboxItem> m_notices;     // boxmon's own notifications for the next write
 };
 
 // The host name notifications carry: [general] hostname, else the system's.

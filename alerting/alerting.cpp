@@ -37,21 +37,29 @@ std::string kind_text(SendOutcome::Kind k) {
 Dispatcher::Dispatcher(const Config& config, OutboxStore& store, const Clock& clock)
     : Dispatcher(config, store, clock, default_channel_factory(config)) {}
 
-Result<std::string> send_test(const Config& config, std::string_view channel, const Clock& clock) {
-    BOXMON_TRY(preparer, Preparer::create(config));
+Notification internal_notification(std::string incident_id, NotificationKind kind, std::string rule,
+                                   std::string description, WallTime now) {
     Notification n;
-    const WallTime now = clock.wall();
-    n.incident_id = fmt::format("test-{}", to_unix_ms(now));
+    n.incident_id = std::move(incident_id);
     n.sequence = 1;
-    n.kind = NotificationKind::test;
+    n.kind = kind;
     n.incident_kind = IncidentKind::internal;
     n.severity = Severity::warning;
-    n.rule = "boxmon_test";
-    n.description = "a test alert sent with `boxmon alert test`; nothing is wrong";
-    n.series = SeriesKey("boxmon_test");
-    n.op = ">";
+    n.series = SeriesKey(rule);
+    n.rule = std::move(rule);
+    n.description = std::move(description);
     n.at = now;
     n.since = now;
+    n.reason = std::string(to_string(kind));
+    return n;
+}
+
+Result<std::string> send_test(const Config& config, std::string_view channel, const Clock& clock) {
+    BOXMON_TRY(preparer, Preparer::create(config));
+    const WallTime now = clock.wall();
+    Notification n = internal_notification(fmt::format("test-{}", to_unix_ms(now)), NotificationKind::test,
+                                           "boxmon_test",
+                                           "a test alert sent with `boxmon alert test`; nothing is wrong", now);
     n.reason = "test";
     if (!channel.empty()) n.channels = {std::string(channel)};
     (void)preparer.prepare(n, now);

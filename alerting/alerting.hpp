@@ -104,6 +104,12 @@ std::optional<std::chrono::milliseconds> refresh_period(const Config& config);
 // resolves the alert by itself.
 std::chrono::milliseconds alertmanager_ends_ahead(const Config& config);
 
+// A notification about boxmon itself (a test, a database moved aside): an internal incident of
+// one notification, raised at `now`, with no value or threshold; `rule` names it and
+// `description` says what happened.
+Notification internal_notification(std::string incident_id, NotificationKind kind, std::string rule,
+                                   std::string description, WallTime now);
+
 // `boxmon alert test [--channel NAME]`: renders a test notification and sends it through the
 // named channel now (not through the outbox). Returns the receiver's answer, or the exact
 // failure with nothing secret in it.

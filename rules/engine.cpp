@@ -159,6 +159,16 @@ public:
     Evaluation evaluate(const Sample& sample, const TickContext& tick, bool gap_before);
     std::vector<RuleStatus> status(const TickContext& now) const;
 
+    std::vector<RuleStateRecord> snapshot(WallTime ts) const {
+        std::vector<RuleStateRecord> out;
+        for (const auto& [key, s] : m_states)
+            if (s.written)
+                out.push_back(RuleStateRecord{m_rules[static_cast<std::size_t>(s.rule)].name,
+                                              m_series[static_cast<std::size_t>(s.series)].text,
+                                              detail::to_json(*s.written), ts});
+        return out;
+    }
+
 private:
     // What one evaluate() call works with.
     struct Tick {
@@ -760,6 +770,8 @@ Evaluation Engine::evaluate(const Sample& sample, const TickContext& tick, bool 
 }
 
 std::vector<RuleStatus> Engine::status(const TickContext& now) const { return m_impl->status(now); }
+
+std::vector<RuleStateRecord> Engine::snapshot(WallTime ts) const { return m_impl->snapshot(ts); }
 
 const std::vector<RuleConfig>& Engine::rules() const { return m_impl->rules(); }
 

@@ -82,6 +82,10 @@ public:
     // Every (rule, series) currently tracked, sorted by rule then series.
     std::vector<RuleStatus> status(const TickContext& now) const;
 
+    // Every state as last handed out for persisting (Evaluation::states), stamped `ts`: what a
+    // new database needs to carry on where the old one stopped (a corrupt one moved aside).
+    std::vector<RuleStateRecord> snapshot(WallTime ts) const;
+
     const std::vector<RuleConfig>& rules() const;
 
     class Impl;

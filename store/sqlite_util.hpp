@@ -133,7 +133,7 @@ inline Unexpected<Error> sql_error(sqlite3* db, int rc, std::string_view what,
             break;
         case SQLITE_CORRUPT:
         case SQLITE_NOTADB:
-            hint = "the database is corrupt; boxmon moves it aside at the next start";
+            hint = "the database is corrupt; boxmon's writer moves it aside (keeping it) and starts a new one";
             break;
         case SQLITE_CANTOPEN:
             hint = "check that the directory exists and its owner and mode";

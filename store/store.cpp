@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -321,6 +322,8 @@ Result<void> Store::Impl::open_writer() {
             return fail("database path {} is not a regular file; move it away", p.string());
         for (const char* suffix : {"", "-wal", "-shm"}) BOXMON_CHECK(check_writable(with_suffix(p, suffix), p));
         corrupt = header_problem(p);
+        // Damage a query met mid-run (S4e): judged by the caller, not by the checks here.
+        if (corrupt.empty() && st.st_size > 0) corrupt = options.move_aside_reason;
     }
 
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -853,6 +856,15 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
     auto opened = options.read_only ? impl->open_read_only() : impl->open_writer();
     if (!opened) return fail(std::move(opened).error());
     std::unique_ptr<Store> store(new Store(std::move(impl)));
+    if (const auto& r = store->m_impl->report; r.moved_aside) {
+        // The new database remembers it, for `status`, the report and the one-an-hour limit.
+        const std::string at = std::to_string(to_unix_ms(std::chrono::floor<Millis>(std::chrono::system_clock::now())));
+        for (const auto& [key, value] : {std::pair<const char*, std::string>{"moved_aside_to", r.moved_aside->string()},
+                                         {"moved_aside_reason", r.corruption},
+                                         {"moved_aside_at", at}})
+            if (auto w = store->set_meta(key, value); !w)
+                spdlog::warn("cannot note the move-aside in the new database: {}", w.error().message);
+    }
     if (!options.read_only) {
         // S9: said once per database (a timer's one-shot runs would repeat it every minute).
         const fs::path dir = options.path.parent_path().empty() ? fs::path(".") : options.path.parent_path();
@@ -868,6 +880,46 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
 }
 
 const OpenReport& Store::open_report() const { return m_impl->report; }
+
+std::optional<std::string> Store::corruption() const {
+    std::lock_guard lock(m_impl->corruption_mutex);
+    if (m_impl->corruption_seen.empty()) return std::nullopt;
+    return m_impl->corruption_seen;
+}
+
+Result<std::optional<MoveAside>> Store::last_move_aside() {
+    BOXMON_TRY(to, meta("moved_aside_to"));
+    if (!to) return std::optional<MoveAside>();
+    BOXMON_TRY(reason, meta("moved_aside_reason"));
+    BOXMON_TRY(at, meta("moved_aside_at"));
+    MoveAside m;
+    m.to = *to;
+    m.reason = reason.value_or("");
+    if (at) {
+        std::int64_t ms = 0;
+        auto [end, ec] = std::from_chars(at->data(), at->data() + at->size(), ms);
+        if (ec == std::errc() && end == at->data() + at->size()) m.at = from_unix_ms(ms);
+    }
+    return std::optional<MoveAside>(std::move(m));
+}
+
+std::optional<WallTime> newest_move_aside(const std::filesystem::path& database) {
+    // <name>.corrupt-YYYYMMDDTHHMMSSZ, maybe with -N, -wal or -shm after it (file_stamp).
+    const std::string prefix = database.filename().string() + ".corrupt-";
+    const fs::path dir = database.parent_path().empty() ? fs::path(".") : database.parent_path();
+    std::optional<WallTime> newest;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) != 0 || name.size() < prefix.size() + 16) continue;
+        const std::string_view s = std::string_view(name).substr(prefix.size(), 16);
+        const std::string iso = fmt::format("{}-{}-{}T{}:{}:{}Z", s.substr(0, 4), s.substr(4, 2), s.substr(6, 2),
+                                            s.substr(9, 2), s.substr(11, 2), s.substr(13, 2));
+        if (s[8] != 'T' || s[15] != 'Z') continue;
+        if (auto t = parse_iso8601(iso); t && (!newest || *t > *newest)) newest = *t;
+    }
+    return newest;
+}
 const std::filesystem::path& Store::path() const { return m_impl->options.path; }
 OutboxStore& Store::outbox() { return *m_impl->outbox; }
 

@@ -47,6 +47,10 @@ struct StoreOptions {
     // a tick touches a few pages and maintenance reads sequentially, so a small cache serves
     // (the OS page cache holds the file either way).
     int cache_kib = 512;
+    // Set: the database is known to be corrupt (a query met the damage mid-run) and is moved
+    // aside as at open, for this reason, before a new one is started (RELIABILITY S4e). Only
+    // when no other connection of this process has the file open.
+    std::string move_aside_reason;
 };
 
 // Everything one tick persists, written in one transaction.
@@ -89,6 +93,18 @@ struct OpenReport {
     std::string network_filesystem;
 };
 
+// A corrupt database moved aside: where to, why, and when.
+struct MoveAside {
+    std::filesystem::path to;
+    std::string reason;
+    WallTime at{};
+};
+
+// When a corrupt database was last moved aside from `database` (the stamp in the newest
+// <name>.corrupt-<stamp> beside it), whatever the databases themselves still say; nullopt when
+// none is there.
+std::optional<WallTime> newest_move_aside(const std::filesystem::path& database);
+
 class Store {
 public:
     // Opens (creating the directory with mode 0700 and the file with 0600 when missing) and
@@ -101,6 +117,12 @@ public:
 
     const OpenReport& open_report() const;
     const std::filesystem::path& path() const;
+    // The first error of this connection that said the file is corrupt (SQLITE_CORRUPT,
+    // SQLITE_NOTADB), or nullopt. The writer moves such a database aside (S4e).
+    std::optional<std::string> corruption() const;
+    // The last time a corrupt database was moved aside and started anew here, as the new
+    // database recorded it (meta `moved_aside`), or nullopt.
+    Result<std::optional<MoveAside>> last_move_aside();
 
     // Writes one tick in one BEGIN IMMEDIATE transaction; on any failure nothing of it is kept.
     // Errors carry kind busy (locked past the busy timeout) or runtime (disk full, read-only,

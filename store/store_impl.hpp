@@ -88,9 +88,18 @@ public:
     // The connection, and this process's count as the file's writer.
     void close();
 
+    // Every failed call comes through here: the first corruption it reports is remembered for
+    // Store::corruption() (RELIABILITY S4e).
     Unexpected<Error> error(int rc, std::string_view what) const {
+        if (detail::is_corrupt(rc)) {
+            std::lock_guard lock(corruption_mutex);
+            if (corruption_seen.empty())
+                corruption_seen = fmt::format("{} (SQLite {}) {}", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc, what);
+        }
         return detail::sql_error(db, rc, what, options.path);
     }
+    mutable std::mutex corruption_mutex;
+    mutable std::string corruption_seen;
 
     // A prepared statement kept for the life of the connection, keyed by the SQL's address
     // (every caller passes a static string).

@@ -98,6 +98,8 @@ std::string render_facts(const Notification& n) {
         line("Value", format_metric_value(metric, n.value));
     } else if (n.incident_kind == IncidentKind::absent) {
         line("Status", fmt::format("no data for {} samples", n.for_samples));
+    } else if (n.incident_kind == IncidentKind::internal) {
+        // boxmon's own trouble (or a test): no value or threshold; the About line says it all.
     } else {
         line("Value", format_metric_value(metric, n.value));
         line("Threshold", fmt::format("{} {} ({}, for {} samples)", one_line(n.op),

@@ -1,12 +1,14 @@
 // The tick pipeline against a real SQLite file, a fixture /proc and /sys tree and a fake clock:
 // what one tick stores, that a restart continues where it stopped, and that ticks wait in memory
-// while the database is locked and are all written once it is free.
+// while the database is locked and are all written once it is free, and that a database found
+// corrupt mid-run is moved aside for a new one.
 #include "agent/pipeline.hpp"
 
 #include <sqlite3.h>
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +18,7 @@
 #include "core/config_load.hpp"
 #include "tests/servers/http_receiver.hpp"
 #include "tests/store/crash_vfs.hpp"
+#include "tests/support/corrupt_db.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace boxmon::agent {
@@ -51,14 +54,28 @@ protected:
                  fs::copy_options::recursive | fs::copy_options::overwrite_existing);
     }
 
-    std::unique_ptr<Pipeline> open() {
+    // `one_shot` false: the daemon's pipeline, the dispatcher's threads (not started) on their
+    // own connection.
+    std::unique_ptr<Pipeline> open(bool one_shot = true) {
         PipelineOptions o;
         o.root = RootFs(m_dir / "root" / "proc", m_dir / "root" / "sys");
         o.clock = &m_clock;
-        o.one_shot = true;
+        o.one_shot = one_shot;
         auto p = Pipeline::open(m_config, o);
         EXPECT_TRUE(p) << (p ? "" : p.error().message);
         return p ? std::move(*p) : nullptr;
+    }
+
+    // The rule's alerts go to a webhook channel "hook" at `receiver`.
+    void route_to(const test::HttpReceiver& receiver) {
+        ChannelConfig c;
+        c.name = "hook";
+        c.type = ChannelType::webhook;
+        c.url.source = SecretRef::Source::inline_value;
+        c.url.value = Secret(receiver.url("/alert"));
+        c.min_gap = 0ms;
+        m_config.channels = {c};
+        m_config.rules[0].channels = {"hook"};
     }
 
     TickOutcome tick(Pipeline& p) {
@@ -269,13 +286,7 @@ private:
 TEST_F(PipelineTest, an_alert_from_a_tick_stamped_ahead_of_the_clock_goes_out_in_the_same_sample) {
     test::HttpReceiver hook;
     ASSERT_TRUE(hook.valid());
-    ChannelConfig c;
-    c.name = "hook";
-    c.type = ChannelType::webhook;
-    c.url.source = SecretRef::Source::inline_value;
-    c.url.value = Secret(hook.url("/alert"));
-    m_config.channels = {c};
-    m_config.rules[0].channels = {"hook"};
+    route_to(hook);
     m_config.rules[0].for_samples = 1;
     auto p = open();
     ASSERT_TRUE(p);
@@ -294,21 +305,10 @@ TEST_F(PipelineTest, an_alert_raised_while_the_database_is_locked_goes_out_and_i
     test::HttpReceiver hook;
     ASSERT_TRUE(hook.valid());
     LogLines log;
-    ChannelConfig c;
-    c.name = "hook";
-    c.type = ChannelType::webhook;
-    c.url.source = SecretRef::Source::inline_value;
-    c.url.value = Secret(hook.url("/alert"));
-    c.min_gap = 0ms;
-    m_config.channels = {c};
-    m_config.rules[0].channels = {"hook"};
-    PipelineOptions o;
-    o.root = RootFs(m_dir / "root" / "proc", m_dir / "root" / "sys");
-    o.clock = &m_clock;
-    o.one_shot = false;  // the daemon: the dispatcher's threads on their own connection
-    auto opened = Pipeline::open(m_config, o);
-    ASSERT_TRUE(opened) << opened.error().message;
-    Pipeline& p = **opened;
+    route_to(hook);
+    auto daemon = open(false);
+    ASSERT_TRUE(daemon);
+    Pipeline& p = *daemon;
     p.dispatcher().start();
     ASSERT_TRUE(tick(p).stored);  // 1 of 2
 
@@ -339,6 +339,172 @@ TEST_F(PipelineTest, an_alert_raised_while_the_database_is_locked_goes_out_and_i
     EXPECT_TRUE(due->empty());
     p.dispatcher().stop(1s);
     EXPECT_EQ(hook.count(), 1u);
+}
+
+// ---- RELIABILITY S4e: damage that only a query meets, mid-run ----------------------------
+
+// The name a database moved aside at `t` gets: <name>.corrupt-YYYYMMDDTHHMMSSZ.
+fs::path moved_aside_name(const fs::path& db, WallTime t) {
+    std::string stamp;
+    for (char c : format_iso8601(t))
+        if (c != '-' && c != ':') stamp.push_back(c);
+    return fs::path(db.string() + ".corrupt-" + stamp);
+}
+
+// The databases moved aside beside `db` (not their -wal and -shm).
+std::vector<fs::path> moved_aside_files(const fs::path& db) {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(db.parent_path())) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind(db.filename().string() + ".corrupt-", 0) == 0 && !name.ends_with("-wal") &&
+            !name.ends_with("-shm"))
+            out.push_back(e.path());
+    }
+    return out;
+}
+
+// The rows of `store`'s outbox whose notification comes from `rule`.
+std::size_t outbox_rows_of(store::Store& store, std::string_view rule) {
+    auto rows = store.outbox().recent(WallTime{}, 100);
+    EXPECT_TRUE(rows) << rows.error().message;
+    std::size_t n = 0;
+    for (const auto& r : rows ? *rows : std::vector<OutboxRow>{})
+        if (nlohmann::json::parse(r.item.payload).value("rule", "") == rule) ++n;
+    return n;
+}
+
+// `boxmon sample` checks only the header and the schema at open, so damage deeper in the file
+// surfaces when a tick writes there. That sample moves the file aside (kept whole), starts a new
+// database and lands in it with everything the rules need to carry on: the open incident, the
+// rule states (a restart does not notify again) and the alert not yet delivered; plus one
+// notification saying what happened.
+TEST_F(PipelineTest, a_database_found_corrupt_mid_run_is_moved_aside_and_the_sample_lands_in_a_new_one) {
+    const fs::path db = m_config.database_path();
+    {
+        auto p = open();
+        ASSERT_TRUE(p);
+        ASSERT_TRUE(tick(*p).stored);  // 1 of 2
+        use_snapshot("t1");
+        ASSERT_EQ(tick(*p).notifications, 1u);  // fired; its row waits in the outbox
+    }
+    test::corrupt_table(db, "recent_samples");
+    LogLines log;
+    auto p = open();
+    ASSERT_TRUE(p);
+    EXPECT_FALSE(p->store().open_report().moved_aside) << "the checks at open do not read the table";
+
+    const auto t = tick(*p);
+    EXPECT_TRUE(t.stored) << t.store_error;
+    EXPECT_EQ(t.notifications, 0u) << "the incident was still firing";
+    EXPECT_TRUE(log.contains("is corrupt"));
+    const auto moved = moved_aside_files(db);
+    ASSERT_EQ(moved.size(), 1u);
+    auto noted = p->store().last_move_aside();
+    ASSERT_TRUE(noted && *noted);
+    EXPECT_EQ((*noted)->to, moved[0]);
+    EXPECT_NE((*noted)->reason.find("malformed"), std::string::npos) << (*noted)->reason;
+
+    auto ticks = p->store().ticks(WallTime{}, m_clock.wall());
+    ASSERT_TRUE(ticks);
+    ASSERT_EQ(ticks->size(), 1u);
+    EXPECT_EQ(ticks->front().first, t.sample.ts);
+    auto open_incidents = p->store().incidents(WallTime{}, m_clock.wall(), true);
+    ASSERT_TRUE(open_incidents);
+    ASSERT_EQ(open_incidents->size(), 1u);
+    EXPECT_EQ(open_incidents->front().rule, "memory_any");
+    EXPECT_EQ(outbox_rows_of(p->store(), "memory_any"), 1u) << "the undelivered alert came along";
+    EXPECT_EQ(outbox_rows_of(p->store(), "database_corrupt"), 1u);
+    auto states = p->store().load_rule_states();
+    ASSERT_TRUE(states);
+    EXPECT_EQ(states->size(), 1u);
+
+    // The moved file is the damaged one, kept as it was.
+    sqlite3* old = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(moved[0].c_str(), &old, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(old, "SELECT count(*) FROM recent_samples", nullptr, nullptr, nullptr) & 0xff,
+              SQLITE_CORRUPT);
+    sqlite3_close(old);
+
+    // The next sample carries on in the new database: nothing notified again, nothing moved.
+    p.reset();
+    auto next = open();
+    ASSERT_TRUE(next);
+    const auto t2 = tick(*next);
+    EXPECT_TRUE(t2.stored) << t2.store_error;
+    EXPECT_EQ(t2.notifications, 0u);
+    EXPECT_EQ(outbox_rows_of(next->store(), "database_corrupt"), 1u);
+    EXPECT_EQ(moved_aside_files(db).size(), 1u);
+}
+
+// A disk that keeps damaging files must not make boxmon move one aside every tick: within an
+// hour of the last move-aside the ticks wait in memory, unwritten; after it they land, in
+// order, in a new database.
+TEST_F(PipelineTest, at_most_one_corrupt_database_is_moved_aside_an_hour) {
+    const fs::path db = m_config.database_path();
+    {
+        auto p = open();
+        ASSERT_TRUE(p);
+        ASSERT_TRUE(tick(*p).stored);
+    }
+    test::corrupt_table(db, "recent_samples");
+    const WallTime now = std::chrono::floor<Millis>(std::chrono::system_clock::now());
+    const fs::path earlier = moved_aside_name(db, now - 10min);
+    { std::ofstream(earlier.string()) << "a database moved aside ten minutes ago\n"; }
+    LogLines log;
+    auto p = open();
+    ASSERT_TRUE(p);
+    const auto held = tick(*p);
+    EXPECT_FALSE(held.stored);
+    EXPECT_NE(held.store_error.find("malformed"), std::string::npos) << held.store_error;
+    EXPECT_TRUE(log.contains("moves at most one an hour"));
+    const auto held2 = tick(*p);
+    EXPECT_FALSE(held2.stored);
+    EXPECT_EQ(held2.backlog, 2u);
+    EXPECT_NE(held2.store_error.find("corrupt"), std::string::npos) << held2.store_error;
+    EXPECT_EQ(moved_aside_files(db).size(), 1u) << "nothing moved within the hour";
+
+    // As if the hour had passed.
+    fs::rename(earlier, moved_aside_name(db, now - 2h));
+    const auto after = tick(*p);
+    EXPECT_TRUE(after.stored) << after.store_error;
+    EXPECT_EQ(after.backlog, 0u);
+    EXPECT_EQ(moved_aside_files(db).size(), 2u);
+    auto ticks = p->store().ticks(WallTime{}, m_clock.wall());
+    ASSERT_TRUE(ticks);
+    ASSERT_EQ(ticks->size(), 3u);
+    EXPECT_EQ((*ticks)[0].first, held.sample.ts);
+    EXPECT_EQ((*ticks)[1].first, held2.sample.ts);
+    EXPECT_EQ((*ticks)[2].first, after.sample.ts);
+}
+
+// The daemon: two connections (the tick's and the dispatcher's) and the dispatcher's threads.
+// Both are closed, the file moved aside, both reopened on a new database, and the alert that
+// was still pending in the old one is delivered from the new one, with the notice.
+TEST_F(PipelineTest, the_daemon_moves_a_corrupt_database_aside_mid_run_and_delivers_what_was_pending) {
+    test::HttpReceiver hook;
+    ASSERT_TRUE(hook.valid());
+    route_to(hook);
+    auto daemon = open(false);
+    ASSERT_TRUE(daemon);
+    Pipeline& p = *daemon;
+    ASSERT_TRUE(tick(p).stored);
+    use_snapshot("t1");
+    ASSERT_EQ(tick(p).notifications, 1u);  // pending: the dispatcher has not started
+    const fs::path db = m_config.database_path();
+    test::corrupt_table(db, "recent_samples");
+
+    const auto t = tick(p);  // the dispatcher's threads run from the new database on
+    EXPECT_TRUE(t.stored) << t.store_error;
+    EXPECT_EQ(moved_aside_files(db).size(), 1u);
+    ASSERT_TRUE(test::wait_until([&] { return hook.count() >= 2; }, 10s)) << "sent " << hook.count();
+    p.dispatcher().stop(1s);
+    EXPECT_EQ(hook.count(), 2u);
+    auto rows = p.store().outbox().recent(WallTime{}, 100);
+    ASSERT_TRUE(rows);
+    ASSERT_EQ(rows->size(), 2u);
+    for (const auto& r : *rows) EXPECT_EQ(r.state, OutboxState::delivered) << r.item.payload;
+    EXPECT_EQ(outbox_rows_of(p.store(), "database_corrupt"), 1u);
+    ASSERT_TRUE(tick(p).stored);
 }
 
 }  // namespace
