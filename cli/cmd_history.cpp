@@ -43,9 +43,11 @@ Result<std::chrono::milliseconds> parse_since(const std::string& text) {
     return *d;
 }
 
-std::string age_text(WallTime then, WallTime now) {
+// `interval`: a one-shot sample is stamped with the nearest slot, so a stamp up to an interval
+// ahead of the clock is the latest sample, not a clock that stepped back.
+std::string age_text(WallTime then, WallTime now, std::chrono::milliseconds interval) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - then);
-    if (ms.count() < 0) return "in the future (clock stepped back?)";
+    if (ms.count() < 0) return -ms <= interval ? "just now" : "in the future (clock stepped back?)";
     return format_duration(std::chrono::duration_cast<std::chrono::seconds>(ms)) + " ago";
 }
 
@@ -136,6 +138,9 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
     // Running but not storing: the daemon keeps its ticks in memory while the database refuses
     // them (disk full, read-only, locked: RELIABILITY S1, S3, S5), and says why in its log.
     const bool not_storing = stale && holder && holder->mode != "sample";
+    // The last corrupt database moved aside here, as the database that replaced it noted.
+    std::optional<store::MoveAside> moved;
+    if (auto m = db->last_move_aside()) moved = std::move(*m);
 
     if (opts.json) {
         json j;
@@ -146,8 +151,9 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
         j["storage_degraded"] = not_storing;
         j["last_sample_age_seconds"] =
             last ? json(std::chrono::duration_cast<std::chrono::seconds>(now - *last).count()) : json(nullptr);
-        const auto& report = db->open_report();
-        if (report.moved_aside) j["database_moved_aside"] = report.moved_aside->string();
+        j["database_moved_aside"] =
+            moved ? json{{"to", moved->to.string()}, {"at", format_iso8601(moved->at)}, {"reason", moved->reason}}
+                  : json(nullptr);
         json unverified = json::array();
         for (const auto& c : config.channels)
             if (c.tls_skip_verify) unverified.push_back(c.name);
@@ -184,12 +190,12 @@ Result<int> run_status(const GlobalOptions& options, const StatusOptions& opts) 
                                                               holder->mode.empty() ? "run" : holder->mode)
                                                 : std::string("not running"));
     out += fmt::format("database  {}\n", db->path().string());
-    if (const auto& report = db->open_report(); report.moved_aside)
-        out +=
-            fmt::format("          a corrupt database was moved aside to {}\n", report.moved_aside->string());
+    if (moved && now - moved->at < std::chrono::days(7))
+        out += fmt::format("          a corrupt database was moved aside to {} at {} ({}); this one started then\n",
+                           moved->to.string(), format_iso8601(moved->at), moved->reason);
     out += fmt::format(
         "last      {}{}\n",
-        last ? fmt::format("{} ({})", format_iso8601(*last), age_text(*last, now))
+        last ? fmt::format("{} ({})", format_iso8601(*last), age_text(*last, now, config.general.interval))
              : std::string("no sample yet"),
         stale ? fmt::format("  STALE: older than 3 intervals ({}){}", format_duration(3 * config.general.interval),
                             not_storing ? "" : "; is boxmon run or its timer running?")

@@ -62,6 +62,10 @@ void read_history(const Config& config, WallTime since, WallTime now, report::Re
         return;
     }
     store::Store& st = **opened;
+    if (auto moved = st.last_move_aside(); moved && *moved && in.host)
+        in.host->boxmon_notes.push_back(fmt::format(
+            "a corrupt database was moved aside to {} at {} ({}); the database in use started then",
+            (*moved)->to.string(), format_iso8601((*moved)->at), (*moved)->reason));
     // Each service's state at the last tick, looking a week back for when it changed.
     if (auto last = st.last_tick(); !last) {
         in.watched = fail(std::move(last).error());

@@ -44,6 +44,7 @@ struct HostFacts {
     std::vector<GpuFacts> gpus;
     std::string boxmon_version;
     std::string config_path;  // "built-in defaults" when none
+    std::vector<std::string> boxmon_notes;  // boxmon's own history worth knowing (a database moved aside)
     std::vector<std::string> notes;  // facts that could not be read, and why
 };
 

@@ -151,6 +151,7 @@ Section host_section(const ReportInput& in) {
     add("boxmon", h.boxmon_version);
     add("Config", h.config_path);
     s.blocks.emplace_back(std::move(f));
+    for (const auto& n : h.boxmon_notes) s.blocks.emplace_back(Note{clean(n)});
     if (!h.disks.empty()) {
         Table t{{"mount", "device", "type", "size"}, {}};
         for (const auto& d : h.disks)

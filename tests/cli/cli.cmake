@@ -5,7 +5,7 @@ boxmon_add_tests(cli_tests
     ${CMAKE_CURRENT_LIST_DIR}/history_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/sample_fixture_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/terminal_test.cpp
-  LIBS boxmon_core nlohmann_json::nlohmann_json
+  LIBS boxmon_core nlohmann_json::nlohmann_json PkgConfig::SQLITE3
   LABELS e2e
   NEEDS_BINARY)
 # What the executable was linked with decides which C++ runtime a sample maps.

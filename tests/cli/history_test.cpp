@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/corrupt_db.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace boxmon {
@@ -99,6 +100,39 @@ TEST_F(History, samples_are_read_back_by_status_query_and_export) {
     const auto last_line = csv.out.substr(csv.out.rfind('\n', csv.out.size() - 2) + 1);
     EXPECT_EQ(last_line.substr(0, 2), "20") << last_line;  // an ISO 8601 timestamp
     EXPECT_NE(last_line.substr(last_line.find(',') + 1, 1), ",") << "no cpu_percent: " << last_line;
+}
+
+// RELIABILITY S4e end to end: `boxmon sample` checks only the header and schema at open, so
+// damage deeper in the file is met by the tick's write. That sample moves the file aside, lands
+// in a new database and tells the owner once (here through the built-in log channel); status and
+// the report say where the old file went.
+TEST_F(History, a_sample_that_meets_a_corrupt_database_moves_it_aside_and_status_and_report_say_so) {
+    ASSERT_EQ(boxmon({"sample"}).exit_code, 0);
+    const auto db = m_dir / "state" / "boxmon.db";
+    test::corrupt_table(db, "recent_samples");
+    std::this_thread::sleep_for(1100ms);  // the next one-second slot
+    const auto r = boxmon({"sample"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("is corrupt: database disk image is malformed"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("boxmon: database_corrupt on"), std::string::npos) << "no notification: " << r.err;
+
+    const auto json = boxmon({"status", "--json"});
+    ASSERT_TRUE(json.exit_code == 0 || json.exit_code == 3) << json.err;
+    const auto j = nlohmann::json::parse(json.out);
+    ASSERT_TRUE(j["database_moved_aside"].is_object()) << json.out;
+    const std::string to = j["database_moved_aside"]["to"];
+    EXPECT_EQ(to.rfind(db.string() + ".corrupt-", 0), 0u) << to;
+    EXPECT_TRUE(std::filesystem::exists(to)) << to;
+    EXPECT_NE(j["database_moved_aside"]["reason"].get<std::string>().find("malformed"), std::string::npos);
+    EXPECT_FALSE(j["last_sample"].is_null()) << "the sample landed in the new database";
+
+    const auto text = boxmon({"status"});
+    EXPECT_NE(text.out.find("a corrupt database was moved aside to " + to), std::string::npos) << text.out;
+    // A sample stamped with the nearest slot, ahead of the clock, is not a clock that stepped back.
+    EXPECT_EQ(text.out.find("clock stepped back"), std::string::npos) << text.out;
+    const auto report = boxmon({"report", "--stdout"});
+    ASSERT_EQ(report.exit_code, 0) << report.err;
+    EXPECT_NE(report.out.find("a corrupt database was moved aside to " + to), std::string::npos) << report.out;
 }
 
 TEST_F(History, status_exits_3_when_the_last_sample_is_older_than_three_intervals) {
