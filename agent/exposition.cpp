@@ -103,6 +103,16 @@ std::string to_exposition(const Sample& sample, const SelfMetrics& self) {
         family(out, "boxmon_outbox_dead", "alert deliveries given up", "gauge");
         out += fmt::format("boxmon_outbox_dead {}\n", self.outbox->dead);
     }
+    if (self.store_backlog) {
+        family(out, "boxmon_store_backlog_ticks",
+               "ticks kept in memory because the database cannot be written (disk full, read-only, locked, corrupt)",
+               "gauge");
+        out += fmt::format("boxmon_store_backlog_ticks {}\n", *self.store_backlog);
+    }
+    if (self.store_dropped) {
+        family(out, "boxmon_store_dropped_ticks_total", "ticks dropped from that backlog past its cap", "counter");
+        out += fmt::format("boxmon_store_dropped_ticks_total {}\n", *self.store_dropped);
+    }
     if (!self.rule_states.empty()) {
         family(out, "boxmon_rule_series", "watched (rule, series) pairs by phase", "gauge");
         for (const auto& [phase, count] : self.rule_states)

@@ -272,6 +272,8 @@ SelfMetrics Pipeline::self_metrics(const TickOutcome* outcome) {
     self.last_tick = m_last_tick;
     if (outcome) self.tick_seconds = std::chrono::duration<double>(outcome->duration).count();
     if (auto counts = m_store->outbox().counts()) self.outbox = *counts;
+    self.store_backlog = m_backlog.size();
+    self.store_dropped = m_dropped;
     // Every phase, zeros included, so the series never come and go.
     std::vector<std::pair<std::string, int>> phases = {{"ok", 0}, {"pending", 0}, {"firing", 0}, {"absent", 0}};
     rules::TickContext ctx;

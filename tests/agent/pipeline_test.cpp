@@ -150,12 +150,17 @@ TEST_F(PipelineTest, ticks_wait_in_memory_while_the_database_is_locked) {
     EXPECT_FALSE(locked.stored);
     EXPECT_EQ(locked.backlog, 1u);
     EXPECT_FALSE(locked.store_error.empty());
+    // What `status` cannot see, the exposition says.
+    EXPECT_NE(to_exposition(locked.sample, p->self_metrics(&locked)).find("\nboxmon_store_backlog_ticks 1\n"),
+              std::string::npos);
     sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close(other);
 
     const auto after = tick(*p);
     EXPECT_TRUE(after.stored) << after.store_error;
     EXPECT_EQ(after.backlog, 0u);
+    EXPECT_NE(to_exposition(after.sample, p->self_metrics(&after)).find("\nboxmon_store_backlog_ticks 0\n"),
+              std::string::npos);
     auto ticks = p->store().ticks(WallTime{}, m_clock.wall());
     ASSERT_TRUE(ticks);
     ASSERT_EQ(ticks->size(), 3u);

@@ -161,6 +161,7 @@ TEST_F(DaemonEndpoint, curl_gets_the_sample_and_boxmon_health_which_promtool_acc
          {"boxmon_cpu_count_value", "boxmon_mem_used_percent", "boxmon_collector_up{collector=\"cpu\"} 1",
           "boxmon_collector_duration_seconds{collector=\"memory\"}", "boxmon_last_tick_timestamp_seconds",
           "boxmon_tick_duration_seconds", "boxmon_outbox_pending 0", "boxmon_outbox_dead 0",
+          "boxmon_store_backlog_ticks 0", "boxmon_store_dropped_ticks_total 0",
           "boxmon_rule_series{phase=\"ok\"}", "boxmon_rule_series{phase=\"firing\"}"})
         EXPECT_NE(r.body.find(series), std::string::npos) << series << " missing from:\n" << r.body;
     const double last_tick = *value_of(r.body, "boxmon_last_tick_timestamp_seconds");
