@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
 #include "agent/exposition.hpp"
+#include "core/metric_format.hpp"
 
 namespace boxmon::agent {
 
@@ -310,6 +312,16 @@ TickOutcome Pipeline::tick(WallTime ts, const Instant& now, bool gap_before) {
     ctx.host = host_name(m_config);
     ctx.refresh = alerting::refresh_period(m_config);
     auto eval = m_engine.evaluate(pass.sample, ctx, gap_before);
+    if (spdlog::should_log(spdlog::level::debug)) {
+        // What `--log-level debug` is for: what each collector did and why each rule moved.
+        for (const auto& c : pass.sample.collectors)
+            spdlog::debug("collector {}: {} in {} us{}{}", c.name, c.ok ? "ok" : "failed", c.duration.count(),
+                          c.error.empty() ? "" : ": ", c.error);
+        for (const auto& d : eval.decisions)
+            spdlog::debug("rule {} on {}: {}{}", d.rule, d.series.to_string(), d.reason,
+                          std::isfinite(d.value) ? fmt::format(" (value {})", format_metric_value(d.series.name(), d.value))
+                                                 : std::string());
+    }
 
     store::TickWrite write;
     write.outbox = std::exchange(m_notices, {});

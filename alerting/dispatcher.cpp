@@ -272,7 +272,14 @@ SendOutcome send_job(Worker& worker, const Job& job, const std::atomic<bool>& ab
     SendContext ctx;
     ctx.abort = &abort;
     ctx.now = now;
-    return worker.channel->send(*n, ctx);
+    spdlog::debug("sending alert {} ({}) on channel \"{}\" (attempt {})", job.row.item.idempotency_key,
+                  job.row.item.kind, worker.name, job.row.attempts + 1);
+    const auto started = std::chrono::steady_clock::now();
+    SendOutcome outcome = worker.channel->send(*n, ctx);
+    spdlog::debug("channel \"{}\" answered alert {} in {} ms: {}", worker.name, job.row.item.idempotency_key,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count(),
+                  outcome.detail);
+    return outcome;
 }
 
 // Writes the outcome of one attempt and updates the channel's schedule. Called without the

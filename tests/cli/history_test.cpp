@@ -66,6 +66,25 @@ TEST_F(History, a_sample_maps_no_shared_cxx_library_but_the_runtime_it_was_built
 #endif
 }
 
+// `--log-level debug` says what each collector did and why each rule moved, and each delivery
+// attempt with the receiver's answer.
+TEST_F(History, a_debug_log_names_each_collector_each_rule_decision_and_each_delivery_attempt) {
+    test::write_file(m_dir / "boxmon.toml",
+                     "[general]\ninterval = \"1s\"\n[collectors]\ndisable = [\"gpu_nvidia\"]\n"
+                     "[rule_defaults]\nbuiltin = false\n"
+                     "[[rules]]\nname = \"memory_any\"\nmetric = \"mem_used_percent\"\nop = \">\"\n"
+                     "warning = 0\nfor = 1\n",
+                     0600);
+    const auto r = boxmon({"--log-level", "debug", "sample"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("collector cpu: ok in "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("rule memory_any on mem_used_percent: fired (value "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("on channel \"log\" (attempt 1)"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("channel \"log\" answered alert "), std::string::npos) << r.err;
+    const auto quiet = boxmon({"sample"});
+    EXPECT_EQ(quiet.err.find("collector cpu:"), std::string::npos) << "debug lines at the default level: " << quiet.err;
+}
+
 TEST_F(History, status_before_any_sample_says_how_to_get_one) {
     const auto r = boxmon({"status"});
     EXPECT_EQ(r.exit_code, 1);
