@@ -78,6 +78,7 @@ int run(int argc, char** argv) {
     add_alerts_command(app, options);
     add_metrics_command(app, options);
     add_rules_command(app, options);
+    add_db_command(app, options);
     add_report_command(app, options);
     add_sysinfo_command(app, options);
     add_config_command(app, options);

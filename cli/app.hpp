@@ -46,6 +46,7 @@ void add_export_command(CLI::App& app, GlobalOptions& options);
 void add_alerts_command(CLI::App& app, GlobalOptions& options);
 void add_metrics_command(CLI::App& app, GlobalOptions& options);
 void add_rules_command(CLI::App& app, GlobalOptions& options);
+void add_db_command(CLI::App& app, GlobalOptions& options);
 
 // Runs the program; returns the process exit code (0 ok, 1 runtime failure, 2 usage/config).
 int run(int argc, char** argv);

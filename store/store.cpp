@@ -941,6 +941,38 @@ Result<void> Store::commit_tick(const TickWrite& tick) {
     return r;
 }
 
+Result<std::size_t> Store::import_ticks(const std::vector<Sample>& samples) {
+    Impl& m = *m_impl;
+    std::lock_guard lock(m.mutex);
+    if (m.options.read_only)
+        return fail("database {} was opened read-only; cannot import ticks", m.options.path.string());
+    BOXMON_CHECK(m.exec("BEGIN IMMEDIATE", "starting the import's transaction"));
+    std::size_t written = 0;
+    auto r = [&]() -> Result<void> {
+        static constexpr const char* q = "SELECT 1 FROM ticks WHERE ts = ?1";
+        for (const Sample& sample : samples) {
+            BOXMON_TRY(s, m.stmt(q));
+            ResetGuard g(*s);
+            s->bind(1, to_unix_ms(sample.ts));
+            const int rc = s->step();
+            if (rc == SQLITE_ROW) continue;  // this database has the tick: its values are newer
+            if (rc != SQLITE_DONE) return m.error(rc, "looking up a tick");
+            TickWrite tick;
+            tick.sample = sample;
+            BOXMON_CHECK(m.write_tick(tick));
+            ++written;
+        }
+        return m.exec("COMMIT", "committing the import");
+    }();
+    if (!r) {
+        m.rollback_if_open();
+        m.series_cache.clear();
+        m.series_preloaded = false;
+        return fail(std::move(r).error());
+    }
+    return written;
+}
+
 // Deletes at most `budget` rows older than `cutoff` from a (series_id, <ts_column>) table,
 // oldest first within each series; returns how many went.
 Result<std::int64_t> Store::Impl::delete_oldest(const char* table, const char* ts_column,
@@ -1201,6 +1233,28 @@ Result<std::optional<WallTime>> Store::last_tick() {
     return std::optional<WallTime>(from_unix_ms(v));
 }
 
+Result<std::vector<SeriesInfo>> Store::series_table() {
+    Impl& m = *m_impl;
+    std::lock_guard lock(m.mutex);
+    static constexpr const char* q = "SELECT id, key, first_seen, last_seen FROM series ORDER BY key";
+    BOXMON_TRY(s, m.stmt(q));
+    ResetGuard g(*s);
+    std::vector<SeriesInfo> out;
+    int rc;
+    while ((rc = s->step()) == SQLITE_ROW) {
+        auto key = SeriesKey::parse(s->text(1));
+        if (!key) continue;  // a damaged row: the others still count
+        SeriesInfo info;
+        info.id = s->int64(0);
+        info.key = std::move(*key);
+        info.first_seen = from_unix_ms(s->int64(2));
+        info.last_seen = from_unix_ms(s->int64(3));
+        out.push_back(std::move(info));
+    }
+    if (rc != SQLITE_DONE) return m.error(rc, "listing series");
+    return out;
+}
+
 Result<std::vector<SeriesInfo>> Store::series() {
     Impl& m = *m_impl;
     std::lock_guard lock(m.mutex);
@@ -1388,6 +1442,66 @@ Result<void> Store::set_meta(std::string_view key, std::string_view value) {
     s->bind(1, key);
     s->bind(2, value);
     return m.run(*s, "writing meta");
+}
+
+Result<SalvageReport> salvage(const std::filesystem::path& damaged, Store& into) {
+    std::error_code ec;
+    if (fs::equivalent(damaged, into.path(), ec))
+        return fail_as(ErrorKind::usage, "{} is the database boxmon writes; name the damaged copy "
+                                         "(<name>.corrupt-<stamp>) to salvage from", damaged.string());
+    StoreOptions o;
+    o.path = damaged;
+    o.read_only = true;
+    o.quick_check = false;
+    BOXMON_TRY(from, Store::open(o));
+    auto series = from->series_table();
+    if (!series)
+        return fail("cannot read the series of {} ({}); nothing can be salvaged from it", damaged.string(),
+                    series.error().message);
+    SalvageReport report;
+    report.series = series->size();
+    std::optional<std::int64_t> lo, hi;
+    for (const auto& si : *series) {
+        if (si.first_seen) lo = std::min(lo.value_or(INT64_MAX), to_unix_ms(*si.first_seen));
+        if (si.last_seen) hi = std::max(hi.value_or(INT64_MIN), to_unix_ms(*si.last_seen));
+    }
+    if (!lo || !hi) return report;
+    constexpr std::int64_t k_day = 24 * detail::k_one_hour_ms;
+    // last_seen is refreshed every 10 minutes: the newest values may lie a little after it.
+    const std::int64_t end = *hi + detail::k_one_hour_ms;
+    for (std::int64_t day = *lo - (*lo % k_day); day <= end; day += k_day) {
+        std::map<std::int64_t, Sample> ticks;
+        auto take = [&](const SeriesKey& key, const std::vector<HistoryPoint>& points) {
+            for (const auto& p : points) {
+                Sample& t = ticks[to_unix_ms(p.ts)];
+                t.ts = p.ts;
+                t.points.push_back(Point{key, p.value});
+                ++report.values;
+                if (!report.first || p.ts < *report.first) report.first = p.ts;
+                if (!report.last || p.ts > *report.last) report.last = p.ts;
+            }
+        };
+        for (const auto& si : *series) {
+            const auto in_day = [&](std::int64_t a, std::int64_t b) {
+                return from->query(si.key, from_unix_ms(a), from_unix_ms(b - 1));
+            };
+            if (auto points = in_day(day, day + k_day)) {
+                take(si.key, *points);
+                continue;
+            }
+            for (std::int64_t h = day; h < day + k_day; h += detail::k_one_hour_ms) {
+                if (auto points = in_day(h, h + detail::k_one_hour_ms)) take(si.key, *points);
+                else ++report.unreadable_hours;
+            }
+        }
+        if (ticks.empty()) continue;
+        std::vector<Sample> batch;
+        batch.reserve(ticks.size());
+        for (auto& [ts, t] : ticks) batch.push_back(std::move(t));
+        BOXMON_TRY(written, into.import_ticks(batch));
+        report.ticks_written += written;
+    }
+    return report;
 }
 
 Resolution resolution_for(std::chrono::milliseconds window) {

@@ -129,6 +129,11 @@ public:
     // I/O) with the SQLite code in the message.
     Result<void> commit_tick(const TickWrite& tick);
 
+    // Writes the raw values of ticks this database does not hold (`boxmon db salvage`), in one
+    // transaction, each with its ticks row; a tick already here is left as it is. Maintenance
+    // folds and rolls them up as it does late ticks. Returns how many ticks were written.
+    Result<std::size_t> import_ticks(const std::vector<Sample>& samples);
+
     // One bounded step of retention and rollups (at most `max_rows` rows touched); returns true
     // when more work remains. Never deletes anything when `now` is more than twice the raw
     // retention ahead of the newest sample (a clock that jumped years forward).
@@ -139,6 +144,9 @@ public:
     Result<std::vector<RuleStateRecord>> load_rule_states();
     Result<std::optional<WallTime>> last_tick();
     Result<std::vector<SeriesInfo>> series();
+    // The series table alone, reading no samples (last_seen as lazily refreshed, up to 10
+    // minutes behind): what salvage can still list when sample pages are damaged.
+    Result<std::vector<SeriesInfo>> series_table();
     // Points of one series in [since, until], at the given resolution. Rollup resolutions hold
     // completed buckets only (the bucket in progress is written when the next one begins).
     Result<std::vector<HistoryPoint>> query(const SeriesKey& key, WallTime since, WallTime until,
@@ -164,6 +172,23 @@ private:
     explicit Store(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> m_impl;
 };
+
+// What `boxmon db salvage` got back from a damaged database.
+struct SalvageReport {
+    std::size_t series = 0;            // series the damaged file still names
+    std::size_t values = 0;            // raw values read from it
+    std::size_t ticks_written = 0;     // ticks written into the database (those it lacked)
+    std::size_t unreadable_hours = 0;  // (series, hour) pieces whose pages could not be read
+    std::optional<WallTime> first;     // the oldest and newest value read
+    std::optional<WallTime> last;
+};
+
+// Copies the raw values that can still be read from the database at `damaged` (typically a
+// corrupt one moved aside) into `into`: every series, a day at a time, an hour at a time where a
+// day's pages fail, skipping what cannot be read and counting it. Each day is one transaction
+// (Store::import_ticks), so an interrupted salvage keeps the days it wrote and a second run adds
+// only the rest. Fails when the damaged file's series table cannot be read at all.
+Result<SalvageReport> salvage(const std::filesystem::path& damaged, Store& into);
 
 // Chooses the resolution for a window: raw up to 2 days, 5-minute rollups up to 60 days, hourly
 // rollups beyond.

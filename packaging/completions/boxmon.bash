@@ -2,7 +2,7 @@
 _boxmon() {
     local cur prev words cword
     _init_completion 2>/dev/null || { cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}; }
-    local commands="run sample status query export alerts alert metrics rules report sysinfo config"
+    local commands="run sample status query export alerts alert metrics rules db report sysinfo config"
     local global="--config --state-dir --log-level --help --version"
     case $prev in
         --config|--out) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -25,6 +25,7 @@ _boxmon() {
         alert) [ -z "$sub" ] && COMPREPLY=($(compgen -W "test" -- "$cur")) || COMPREPLY=($(compgen -W "--channel --help" -- "$cur")) ;;
         metrics) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
         rules) [ -z "$sub" ] && COMPREPLY=($(compgen -W "backtest" -- "$cur")) || COMPREPLY=($(compgen -W "--since --rule --json --help" -- "$cur")) ;;
+        db) [ -z "$sub" ] && COMPREPLY=($(compgen -W "salvage" -- "$cur")) || COMPREPLY=($(compgen -f -- "$cur")) ;;
         report) COMPREPLY=($(compgen -W "--since --out --stdout --format --help" -- "$cur")) ;;
         sysinfo) COMPREPLY=($(compgen -W "--out --help" -- "$cur")) ;;
         config) COMPREPLY=($(compgen -W "check show" -- "$cur")) ;;

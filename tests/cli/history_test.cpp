@@ -152,6 +152,15 @@ TEST_F(History, a_sample_that_meets_a_corrupt_database_moves_it_aside_and_status
     const auto report = boxmon({"report", "--stdout"});
     ASSERT_EQ(report.exit_code, 0) << report.err;
     EXPECT_NE(report.out.find("a corrupt database was moved aside to " + to), std::string::npos) << report.out;
+
+    // The one sample it held lived on the damaged page: salvage says nothing could be read.
+    const auto salvaged = boxmon({"db", "salvage", to});
+    EXPECT_EQ(salvaged.exit_code, 1) << salvaged.out << salvaged.err;
+    EXPECT_NE(salvaged.out.find("nothing could be read from " + to), std::string::npos) << salvaged.out;
+    EXPECT_NE(salvaged.out.find(" series-hours unreadable)"), std::string::npos) << salvaged.out;
+    const auto itself = boxmon({"db", "salvage", db.string()});
+    EXPECT_EQ(itself.exit_code, 2) << itself.err;
+    EXPECT_NE(itself.err.find("is the database boxmon writes"), std::string::npos) << itself.err;
 }
 
 TEST_F(History, status_exits_3_when_the_last_sample_is_older_than_three_intervals) {

@@ -10,6 +10,7 @@ boxmon_add_tests(store_tests
           ${CMAKE_CURRENT_LIST_DIR}/store_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/store_raw_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/schema_doc_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/salvage_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/store_fault_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/store_crash_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/store_two_writers_test.cpp
