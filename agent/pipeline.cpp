@@ -30,8 +30,15 @@ std::size_t ring_capacity(const Config& c) {
 // does it once at start; a one-shot sample every minute and the second connection do not (the
 // header and schema are still checked).
 store::StoreOptions store_options(const Config& c, bool quick_check) {
-    store::StoreOptions o;
+    store::StoreOptions o = writer_store_options(c);
     o.quick_check = quick_check;
+    return o;
+}
+
+}  // namespace
+
+store::StoreOptions writer_store_options(const Config& c) {
+    store::StoreOptions o;
     o.path = c.database_path();
     o.busy_timeout = c.storage.busy_timeout;
     o.retention_raw = c.storage.retention_raw;
@@ -39,6 +46,8 @@ store::StoreOptions store_options(const Config& c, bool quick_check) {
     o.retention_1h = c.storage.retention_1h;
     return o;
 }
+
+namespace {
 
 void log_open_report(const store::Store& s) {
     const auto& r = s.open_report();

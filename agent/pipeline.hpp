@@ -104,6 +104,9 @@ private:
     std::vector<OutboxItem> m_notices;     // boxmon's own notifications for the next write
 };
 
+// The store options of a writer of `config`'s database: its path, busy timeout and retention.
+store::StoreOptions writer_store_options(const Config& config);
+
 // The host name notifications carry: [general] hostname, else the system's.
 std::string host_name(const Config& config);
 

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "agent/lock.hpp"
+#include "agent/pipeline.hpp"
 #include "cli/app.hpp"
 #include "store/store.hpp"
 
@@ -24,13 +25,7 @@ Result<int> run_salvage(const GlobalOptions& options, const SalvageOptions& opts
         return fail_as(lock.error().kind, "{}; stop it first (systemctl stop boxmon, or disable the sample timer), "
                                           "salvage, then start it again",
                        lock.error().message);
-    store::StoreOptions o;
-    o.path = config.database_path();
-    o.busy_timeout = config.storage.busy_timeout;
-    o.retention_raw = config.storage.retention_raw;
-    o.retention_5m = config.storage.retention_5m;
-    o.retention_1h = config.storage.retention_1h;
-    BOXMON_TRY(into, store::Store::open(o));
+    BOXMON_TRY(into, store::Store::open(agent::writer_store_options(config)));
     BOXMON_TRY(r, store::salvage(opts.from, *into));
     if (r.values == 0) {
         std::printf("nothing could be read from %s (%zu series named, %zu series-hours unreadable)\n",
